@@ -1,0 +1,58 @@
+# coldstart-nb: the two commands of the README, each doing its own set-up on a fresh machine.
+#   make reproduce   run the pipeline on the embedded default (tiny model, synthetic benchmark), CPU
+#   make test        library in step with notebooks, nbdev_test, pytest
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+TORCH_PIN ?= torch==2.13.0
+NBDEV_WORKERS ?= 2
+export PYTHONUNBUFFERED := 1
+export TOKENIZERS_PARALLELISM := false
+export HF_HUB_OFFLINE := 1
+export HF_DATASETS_OFFLINE := 1
+export TRANSFORMERS_NO_ADVISORY_WARNINGS := 1
+
+.PHONY: help install test check-sync nbtest pytest reproduce export clean-nbs bench
+
+help:
+	@echo "make reproduce  - run the embedded-default pipeline (CPU) and write reports/"
+	@echo "make test       - check notebook/library sync, run nbdev_test and pytest"
+
+# Torch first (bounded CPU build), then the package with its dev tools.
+$(BIN)/.installed: setup.py settings.ini
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q "$(TORCH_PIN)"
+	$(BIN)/python -m pip install -q -e ".[dev]"
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $@
+
+install: $(BIN)/.installed
+
+export: install
+	$(BIN)/nbdev_export
+
+# nbdev_export into a scratch copy must reproduce coldstart_nb/ exactly.
+check-sync: install
+	@tmp=$$(mktemp -d); cp -r settings.ini setup.py nbs coldstart_nb $$tmp/; \
+	(cd $$tmp && git init -q . && $(CURDIR)/$(BIN)/nbdev_export) || exit 1; \
+	if diff -r -x __pycache__ coldstart_nb $$tmp/coldstart_nb; then echo "library in step with notebooks"; rm -rf $$tmp; \
+	else echo "coldstart_nb/ differs from what nbdev_export makes: edit the notebooks and run nbdev_export"; rm -rf $$tmp; exit 1; fi
+
+nbtest: install
+	$(BIN)/nbdev_test --n_workers $(NBDEV_WORKERS) --timing
+
+pytest: install
+	$(BIN)/python -m pytest -q tests
+
+test: check-sync nbtest pytest
+
+reproduce: install
+	$(BIN)/coldstart-reproduce
+
+bench: install
+	@for f in bench/*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+
+clean-nbs: install
+	$(BIN)/nbdev_clean
