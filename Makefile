@@ -13,7 +13,7 @@ export HF_HUB_OFFLINE := 1
 export HF_DATASETS_OFFLINE := 1
 export TRANSFORMERS_NO_ADVISORY_WARNINGS := 1
 
-.PHONY: help install test check-sync nbtest pytest reproduce export clean-nbs bench
+.PHONY: help install test check-sync nbtest pytest reproduce export clean-nbs bench readme
 
 help:
 	@echo "make reproduce  - run the embedded-default pipeline (CPU) and write reports/"
@@ -56,3 +56,9 @@ bench: install
 
 clean-nbs: install
 	$(BIN)/nbdev_clean
+
+# README.md is rendered from nbs/index.ipynb (nbdev_readme needs Quarto); execute index first.
+readme: install
+	$(BIN)/papermill nbs/index.ipynb nbs/index.ipynb --cwd nbs -k python3 --no-progress-bar
+	$(BIN)/nbdev_clean --fname nbs/index.ipynb
+	$(BIN)/python tools/readme.py
