@@ -12,8 +12,7 @@ def reqs(key):
     return cfg.get(key, "").split()
 
 
-licenses = {"apache2": ("Apache Software License 2.0", "OSI Approved :: Apache Software License")}
-lic = licenses[cfg["license"]]
+licenses = {"apache2": "Apache-2.0"}  # SPDX expression
 setuptools.setup(
     name=cfg["lib_name"],
     version=cfg["version"],
@@ -23,8 +22,8 @@ setuptools.setup(
     author=cfg["author"],
     author_email=cfg["author_email"],
     url=cfg["git_url"],
-    license=lic[0],
-    classifiers=["Programming Language :: Python :: 3", f"License :: {lic[1]}"],
+    license=licenses[cfg["license"]],
+    classifiers=["Programming Language :: Python :: 3"],
     keywords=cfg["keywords"].split(),
     python_requires=">=" + cfg["min_python"],
     packages=setuptools.find_packages(include=[cfg["lib_path"], cfg["lib_path"] + ".*"]),
