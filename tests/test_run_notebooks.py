@@ -32,6 +32,8 @@ def test_one_parameters_cell_and_injection(nb_path, tmp_path):
     assert presets, f"no YAML preset for stage {stage!r}"
     src = nb.cells[tagged[0]].source
     declared = {line.split(":")[0].split("=")[0].strip() for line in src.splitlines() if line and not line.startswith("#")}
+    # papermill itself must read every parameter (a stray '=' in a comment makes it skip the line)
+    assert set(pm.inspect_notebook(str(nb_path))) == declared, f"{nb_path.name}: papermill cannot parse every parameter line"
     for preset in presets:
         params = yaml.safe_load(preset.read_text())
         assert set(params) <= declared, f"{preset.name}: keys not in the parameters cell: {set(params) - declared}"
