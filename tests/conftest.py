@@ -1,6 +1,10 @@
 """Shared fixtures for the integration tests (no network, no GPU)."""
+import contextlib
+import json
 import os
 import sys
+import threading
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -25,3 +29,19 @@ def tiny_model_dir(tmp_path_factory):
     train = make_split("train", 20, progress=False)
     build_tiny_model([s.question for s in train] + [solve(s) for s in train], "tiny", out_dir=d)
     return d
+
+
+def send_json(handler, obj, code: int = 200):
+    "Answer an http.server request with a JSON body."
+    out = json.dumps(obj).encode()
+    handler.send_response(code); handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(out))); handler.end_headers(); handler.wfile.write(out)
+
+
+@contextlib.contextmanager
+def local_server(handler_cls):
+    "Serve `handler_cls` on a free loopback port for the duration; yields the OpenAI-style base URL."
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), handler_cls)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try: yield f"http://127.0.0.1:{srv.server_address[1]}/v1"
+    finally: srv.shutdown(); srv.server_close()

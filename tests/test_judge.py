@@ -1,12 +1,12 @@
 """Judge-mode extraction through the OpenAI-compatible backend, against a real local server; cached on disk."""
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
 from coldstart_nb.generate import OpenAIBackend
 from coldstart_nb.scoring import Judge, grade_with_judge
+from conftest import local_server, send_json
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -16,9 +16,7 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self):
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         Handler.calls.append(body)
-        out = json.dumps({"choices": [{"index": 0, "finish_reason": "stop", "message": {"content": Handler.reply[0]}}]}).encode()
-        self.send_response(200); self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(out))); self.end_headers(); self.wfile.write(out)
+        send_json(self, {"choices": [{"index": 0, "finish_reason": "stop", "message": {"content": Handler.reply[0]}}]})
 
     def log_message(self, *a):
         pass
@@ -27,10 +25,8 @@ class Handler(BaseHTTPRequestHandler):
 @pytest.fixture
 def url():
     Handler.calls.clear(); Handler.reply[0] = "42"
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{srv.server_address[1]}/v1"
-    srv.shutdown(); srv.server_close()
+    with local_server(Handler) as base:
+        yield base
 
 
 def test_judge_extracts_caches_and_grades(url, tmp_path):

@@ -2,8 +2,7 @@
 import base64
 import io
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 from PIL import Image
@@ -11,6 +10,7 @@ from PIL import Image
 from coldstart_nb.core import RecordStore
 from coldstart_nb.generate import GenConfig, OpenAIBackend, generate, requests_from_samples
 from coldstart_nb.synth import make_split
+from conftest import local_server, send_json
 
 SECRET = "sk-test-not-a-real-key-1234"
 
@@ -38,9 +38,7 @@ class Handler(BaseHTTPRequestHandler):
         choices = [{"index": i, "finish_reason": "stop",
                     "message": {"role": "assistant", "content": f"{'|'.join(sizes)} {len(text)} seed={body['seed']} #{i} \\boxed{{1}}"}}
                    for i in range(n)]
-        out = json.dumps({"id": "x", "object": "chat.completion", "choices": choices}).encode()
-        self.send_response(200); self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(out))); self.end_headers(); self.wfile.write(out)
+        send_json(self, {"id": "x", "object": "chat.completion", "choices": choices})
 
     def log_message(self, *a):
         pass
@@ -49,10 +47,8 @@ class Handler(BaseHTTPRequestHandler):
 @pytest.fixture
 def server():
     Handler.seen.clear(); Handler.fail_first[0] = 0; Handler.max_n[0] = None
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    t = threading.Thread(target=srv.serve_forever, daemon=True); t.start()
-    yield f"http://127.0.0.1:{srv.server_address[1]}/v1"
-    srv.shutdown(); srv.server_close()
+    with local_server(Handler) as base:
+        yield base
 
 
 def test_images_inline_key_from_env_n_samples(server, tmp_path, monkeypatch, capsys):
