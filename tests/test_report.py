@@ -42,10 +42,12 @@ def test_stage_and_reflection_tables_match(variant):
             assert abs(st[st.model == model]["Avg (sampled)"].item() - r["sampled"]["avg"]) < 1e-9
     refl_json = RES / f"reflection_{variant}.json"
     if refl_json.exists():
+        from coldstart_nb.report import short_group
         groups = json.loads(refl_json.read_text())["results"]["analysis"]["groups"]
         rt = pd.read_csv(TAB / f"reflection_{variant}.csv")
         for g, v in groups.items():
-            assert rt[rt.group == g]["n"].item() == v["n"]
+            row = rt[rt.group == short_group(g)]
+            assert row["n"].item() == v["n"] and abs(row["reflection rate (%)"].item() - v["reflection_rate"]) < 1e-9
 
 
 @pytest.mark.parametrize("variant", variants())
