@@ -23,24 +23,33 @@ def load_cases(path=CASES):
     return [json.loads(l) for l in Path(path).read_text().splitlines() if l.strip()]
 
 
-def _in_child(fn, args, timeout):
-    "fn(*args) in a forked child with a hard limit; None when it did not answer in time."
+def in_child_many(fn, items, timeout):
+    "[fn(x) for x in items] in forked children with a hard limit per item (None where it did not answer in time)."
     ctx = mp.get_context("fork")
-    r, w = ctx.Pipe(duplex=False)
-    def run():
-        try: w.send(fn(*args))
-        except BaseException: w.send(None)
-    p = ctx.Process(target=run, daemon=True)
-    p.start()
-    got = r.recv() if r.poll(timeout) else None
-    p.kill()
-    p.join()
-    return got
+    out, i = [], 0
+    while i < len(items):
+        r, w = ctx.Pipe(duplex=False)
+        def run(start=i):
+            for x in items[start:]:
+                try: w.send(fn(x))
+                except BaseException: w.send(None)
+        p = ctx.Process(target=run, daemon=True)
+        p.start()
+        while i < len(items) and r.poll(timeout):
+            out.append(r.recv())
+            i += 1
+        p.kill()
+        p.join()
+        if i < len(items):   # item i hung: record it and go on in a fresh child
+            out.append(None)
+            i += 1
+    return out
 
 
-def mathruler_reward(pred, gold):
-    "EasyR1's accuracy reward (examples/reward_function/math.py): mathruler on the last boxed answer."
+def mathruler_reward(pair):
+    "EasyR1's accuracy reward (examples/reward_function/math.py): mathruler on the last boxed answer of (response, gold)."
     from mathruler.grader import extract_boxed_content, grade_answer
+    pred, gold = pair
     return bool(grade_answer(extract_boxed_content(pred), gold))
 
 
@@ -58,12 +67,9 @@ def run_cases(cases, timeout=5.0, reference=True):
     "Per-case results: expected, default, paper, mathruler reference (None: did not answer), math-verify direct."
     from coldstart_nb.grading import GradeConfig, grade
     dcfg, pcfg = GradeConfig(timeout=timeout), GradeConfig(mode="paper", timeout=timeout)
-    out = []
-    for c in cases:
-        d, p = grade(c["pred"], c["gold"], cfg=dcfg), grade(c["pred"], c["gold"], cfg=pcfg)
-        ref = _in_child(mathruler_reward, (c["pred"], c["gold"]), timeout) if reference else None
-        out.append({"case": c, "default": d, "paper": p, "mathruler": ref})
-    return out
+    refs = in_child_many(mathruler_reward, [(c["pred"], c["gold"]) for c in cases], timeout) if reference else [None] * len(cases)
+    return [{"case": c, "default": grade(c["pred"], c["gold"], cfg=dcfg), "paper": grade(c["pred"], c["gold"], cfg=pcfg), "mathruler": ref}
+            for c, ref in zip(cases, refs)]
 
 
 def table(results):
@@ -96,7 +102,7 @@ def main():
     text, *_ = table(res)
     print(text)
     if a.direct:
-        ok = sum(_in_child(math_verify_direct, (c,), 30) == bool(c["expected"]) for c in cases)
+        ok = sum(got == bool(c["expected"]) for got, c in zip(in_child_many(math_verify_direct, cases, 30), cases))
         print(f"\nmath-verify called directly with each case's options: {ok}/{len(cases)}")
     if a.show_misses:
         for r in res:
@@ -110,3 +116,50 @@ def main():
 
 if __name__ == "__main__":
     main()
+
+
+# ---- parity with the paper's reward on generated pairs (issue 11: the edge families that broke parity) ----
+EDGE_ANSWERS = [
+    "\\lambda", "2\\lambda", "\\lambda = 3", "f'(x) = 2x", "A'B'", "f''(x)", "(1;2)", "(1; 2)", "\\text{open}", "\\text{closed}", "e.g. 5",
+    "i.e. 7", "None", "none", "\\text{None}", "5", "-3", "0.5", "\\frac{1}{2}", "\\dfrac{3}{4}", "2/4", "1/2", "3.14", "\\pi", "2\\pi",
+    "\\sqrt{2}", "\\frac{\\sqrt{8}}{2}", "x^2+1", "1+x^2", "(1,2)", "[0,1)", "\\{1,2,3\\}", "1,000", "1000", "50\\%", "50", "30^\\circ",
+    "30", "A", "B", "(C)", "\\text{(A)}", "Yes", "\\text{yes}", "x \\geq 5", "\\infty", "-\\infty", "10^{10}", "2^{3}", "9^{9^{9}}",
+    "\\begin{pmatrix}1\\\\2\\end{pmatrix}", "1 m", "5 \\text{ cm}", "3 meters", "\\$5", "5 million",
+    "__import__('os').getcwd()", "open('x')", "input()", "exit()", "breakpoint()", "lambda x: x", "'; DROP", "a" * 310,
+    "1+" * 160 + "1", "\\boxed{3}", "", " ", "{", "}", "\\", "$x$", "$$5$$",
+]
+WRAPS = ["\\boxed{%s}", "So the answer is \\boxed{%s}.", "<think> a / b < c </think> \\boxed{%s}", "\\boxed{ %s }",
+         "First \\boxed{1}, then \\boxed{%s}", "The answer is %s.", "%s", "\\boxed{%s} < / answer >"]
+
+
+def edge_pairs(n=800, seed=0):
+    "(response, gold) pairs: every edge answer in every wrapper against itself, and random other golds."
+    import random
+    rng = random.Random(seed)
+    pairs = [(w % a, a) for a in EDGE_ANSWERS for w in WRAPS[:2]]
+    pairs += [("no box at all", g) for g in ("none", "None", "\\text{None}", "5")]
+    while len(pairs) < n:
+        pairs.append((rng.choice(WRAPS) % rng.choice(EDGE_ANSWERS), rng.choice(EDGE_ANSWERS)))
+    return pairs[:n]
+
+
+def easyr1_accuracy(pair, strip_tags=False):
+    "The accuracy part of EasyR1's math reward; strip_tags: upstream's whitespace fix first (the authors' fork omits it)."
+    import re
+    resp, gold = pair
+    if strip_tags: resp = re.sub(r"\s*(<|>|/)\s*", r"\1", resp)
+    return mathruler_reward((resp, gold))
+
+
+def easyr1_accuracy_upstream(pair):
+    return easyr1_accuracy(pair, strip_tags=True)
+
+
+def parity(pairs, strip_tags=False, timeout=5.0):
+    "(disagreements, answered, total): our paper mode vs EasyR1's accuracy on pairs both answered."
+    from coldstart_nb.grading import GradeConfig, grade
+    cfg = GradeConfig(mode="paper", timeout=timeout, paper_strip_tags=strip_tags)
+    refs = in_child_many(easyr1_accuracy_upstream if strip_tags else mathruler_reward, pairs, timeout)
+    ours = [grade(r, g, cfg=cfg) for r, g in pairs]
+    both = [(p, v, ref) for p, v, ref in zip(pairs, ours, refs) if ref is not None and v.layer not in ("timeout", "error")]
+    return [(p, v, ref) for p, v, ref in both if v.correct != ref], len(both), len(pairs)

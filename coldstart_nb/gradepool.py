@@ -186,7 +186,7 @@ class SymbolicPool:
     def check(self, op: str, args: list, timeout: float, max_wait: float = 600.0) -> tuple[dict, str, str, float]:
         "(result, status, detail, wait): status 'ok', 'timeout' or 'error'; `timeout` seconds of work once a worker takes it."
         key = json.dumps([op, args])
-        if key in self.cache:
+        if CACHE_SIZE > 0 and key in self.cache:
             self.stats["cached"] += 1
             return self.cache[key], "ok", "", 0.0
         t0 = time.monotonic()
@@ -213,8 +213,9 @@ class SymbolicPool:
         if res.get("err"):
             self.stats["errors"] += 1
             return res, "error", res["err"], wait
-        if len(self.cache) >= CACHE_SIZE: self.cache.clear()
-        self.cache[key] = res
+        if CACHE_SIZE > 0:
+            if len(self.cache) >= CACHE_SIZE: self.cache.clear()
+            self.cache[key] = res
         return res, "ok", "", wait
 
     def close(self):

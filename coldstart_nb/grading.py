@@ -138,6 +138,8 @@ def extract_answer(text: str, choices: Sequence[str] | None = None, last_number:
     a = _bare(tail)
     if a: return a, "bare"
     if choices:
+        lead = _LETTER_LEAD.match(tail.strip()) if len(text.strip()) <= 200 else None   # 'A. Because B is not valid'
+        if lead and lead.group(1).upper() in LETTERS[:len(choices)]: return lead.group(1).upper(), "choice_letter"
         for rx in (_LETTER_OPTION, _LETTER_PAREN):
             hits = [h for h in rx.findall(tail) if h.upper() in LETTERS[:len(choices)]]
             if hits: return hits[-1].upper(), "choice_letter"
