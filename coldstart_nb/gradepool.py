@@ -4,10 +4,10 @@
 
 # %% ../nbs/05a_gradepool.ipynb #30b323d4
 from __future__ import annotations
-import atexit, json, os, queue, select, signal, subprocess, sys, threading, time
+import atexit, collections, json, os, queue, select, signal, subprocess, sys, threading, time
 
 # %% auto #0
-__all__ = ['WALL_FACTOR', 'MEMORY_LIMIT', 'CACHE_SIZE', 'OPS', 'op_mathruler', 'op_math_verify', 'serve_worker',
+__all__ = ['WALL_FACTOR', 'MEMORY_LIMIT', 'CACHE_SIZE', 'OPS', 'op_mathruler', 'op_math_verify', 'serve_worker', 'FairIdle',
            'default_workers', 'SymbolicPool', 'symbolic_pool']
 
 # %% ../nbs/05a_gradepool.ipynb #9d79efcf
@@ -148,6 +148,40 @@ class _Worker:
         except Exception: pass
 
 # %% ../nbs/05a_gradepool.ipynb #767e28ea
+class FairIdle:
+    "Idle workers handed out first come, first served: a returned worker goes straight to the longest waiter (no barging)."
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._free: list = []
+        self._waiters: collections.deque = collections.deque()
+
+    def put(self, w):
+        with self._lock:
+            if self._waiters:
+                slot = self._waiters.popleft()
+                slot[0] = w
+                slot[1].set()
+            else: self._free.append(w)
+
+    def get(self, timeout: float | None = None):
+        with self._lock:
+            if self._free and not self._waiters: return self._free.pop()
+            slot = [None, threading.Event()]
+            self._waiters.append(slot)
+        if slot[1].wait(timeout): return slot[0]
+        with self._lock:
+            if slot[0] is not None: return slot[0]   # handed over as the wait ended
+            self._waiters.remove(slot)
+        raise queue.Empty
+
+    def get_nowait(self):
+        with self._lock:
+            if not self._free: raise queue.Empty
+            return self._free.pop()
+
+    def qsize(self) -> int: return len(self._free)
+    def empty(self) -> bool: return not self._free
+
 def default_workers() -> int:
     "Pool size: COLDSTART_GRADER_WORKERS, else the number of cores (2 to 4)."
     env = os.environ.get("COLDSTART_GRADER_WORKERS")
@@ -157,7 +191,7 @@ class SymbolicPool:
     "Worker processes with a per-item budget that starts when a worker takes the item; faulty workers are replaced."
     def __init__(self, size: int = 2, startup_timeout: float = 120.0):
         self.size, self.startup_timeout, self.pid = 0, startup_timeout, os.getpid()
-        self.idle: queue.Queue = queue.Queue()
+        self.idle = FairIdle()
         self._ready = threading.Event()
         self._lock = threading.Lock()
         self.cache: dict = {}

@@ -87,3 +87,42 @@ def test_reward_batch_of_1280_has_no_starvation(no_cache):
         if mode == "default":
             assert all(vs[i].layer == "timeout" for i in hung)
             assert [i for i, (v, r) in enumerate(zip(vs, rows)) if v.correct != r[2]] == []
+
+
+def test_hanging_work_happens_in_the_worker_not_under_our_gil(no_cache):
+    # the caller's process spends (almost) no CPU while an item hangs: the work is in the worker process, so no
+    # other thread of ours is stalled; CPU time, not wall time, so load elsewhere does not matter
+    import resource
+    r0 = resource.getrusage(resource.RUSAGE_SELF)
+    v = grade(HANG, "1", cfg=GradeConfig(timeout=1.5))
+    r1 = resource.getrusage(resource.RUSAGE_SELF)
+    ours = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
+    assert v.layer == "timeout"
+    assert ours < 0.5, ours
+
+
+def test_idle_workers_go_to_the_longest_waiter():
+    # no starvation: a returned worker is handed to the first thread in line, never to a thread that arrives later
+    # (the thread that just returned it included); ordering is checked, not timing
+    idle = gradepool.FairIdle()
+    got = {}
+
+    def take(i):
+        got[i] = idle.get(timeout=60)
+
+    threads = []
+    for i in range(3):
+        t = threading.Thread(target=take, args=(i,))
+        t.start()
+        threads.append(t)
+        while len(idle._waiters) < i + 1: time.sleep(0.001)
+    for w in ("a", "b", "c"): idle.put(w)
+    for t in threads: t.join(60)
+    assert got == {0: "a", 1: "b", 2: "c"}
+    late = threading.Thread(target=take, args=(3,))
+    late.start()
+    while len(idle._waiters) < 1: time.sleep(0.001)
+    idle.put("d")                                  # goes to the waiter, not to the pool's free list
+    late.join(60)
+    assert got[3] == "d" and idle.qsize() == 0
+    with pytest.raises(Exception): idle.get(timeout=0.01)
