@@ -118,24 +118,25 @@ class _Worker:
             self.kill()
             raise RuntimeError("grading worker failed to start")
 
-    def _readline(self, budget: float, cpu0: float | None) -> str | None:
-        "The next line, or None once the budget is spent (CPU time when known; WALL_FACTOR x budget of wall time at most)."
+    def _readline(self, budget: float, cpu0: float | None, wall: float | None = None) -> str | None:
+        "The next line, or None once the budget is spent (CPU time when known; `wall`, default WALL_FACTOR x budget, of wall time at most)."
+        wall = WALL_FACTOR * budget if wall is None else max(budget, wall)
         t0 = time.monotonic()
         while b"\n" not in self.buf:
             waited = time.monotonic() - t0
             if waited >= budget:
                 cpu = _cpu_seconds(self.p.pid) if cpu0 is not None else None
-                if cpu is None or cpu - cpu0 >= budget or waited >= WALL_FACTOR * budget: return None
-            if not select.select([self.res_r], [], [], 0.05 if waited >= budget else budget - waited)[0]: continue
+                if cpu is None or cpu - cpu0 >= budget or waited >= wall: return None
+            if not select.select([self.res_r], [], [], min(0.05, wall - waited) if waited >= budget else budget - waited)[0]: continue
             chunk = os.read(self.res_r, 65536)
             if not chunk: return None
             self.buf += chunk
         line, self.buf = self.buf.split(b"\n", 1)
         return line.decode()
 
-    def ask(self, req: dict, budget: float) -> dict | None:
+    def ask(self, req: dict, budget: float, wall: float | None = None) -> dict | None:
         os.write(self.req_w, (json.dumps(req) + "\n").encode())
-        line = self._readline(budget, _cpu_seconds(self.p.pid))
+        line = self._readline(budget, _cpu_seconds(self.p.pid), wall)
         return json.loads(line) if line else None
 
     def kill(self):
@@ -217,7 +218,9 @@ class SymbolicPool:
         "Wait until at least one worker is ready (the one-time start-up is not charged to any item)."
         return self._ready.wait(self.startup_timeout)
 
-    def check(self, op: str, args: list, timeout: float, max_wait: float = 600.0) -> tuple[dict, str, str, float]:
+    def check(self, op: str, args: list, timeout: float, max_wait: float = 600.0,
+              wall: float | None = None # wall-clock cap on the work (None: WALL_FACTOR x timeout)
+             ) -> tuple[dict, str, str, float]:
         "(result, status, detail, wait): status 'ok', 'timeout' or 'error'; `timeout` seconds of work once a worker takes it."
         key = json.dumps([op, args])
         if CACHE_SIZE > 0 and key in self.cache:
@@ -232,7 +235,7 @@ class SymbolicPool:
         wait = time.monotonic() - t0
         self.stats["calls"] += 1
         self.stats["wait_s"] += wait
-        try: res = w.ask({"op": op, "args": args}, timeout)
+        try: res = w.ask({"op": op, "args": args}, timeout, wall)
         except (OSError, ValueError) as e: res = e
         if not isinstance(res, dict):
             w.kill()

@@ -249,9 +249,10 @@ class GradeConfig(Config):
     workers: int = 0               # grading worker processes (0: COLDSTART_GRADER_WORKERS or the number of cores, 2 to 4)
     max_wait: float = 600.0        # longest wait for a free worker before the item counts as a timeout
     paper_strip_tags: bool = False # paper mode: remove whitespace around <, > and / first (upstream EasyR1's compute_score)
+    wall_limit: float = 0.0        # wall-clock cap on an item's worker time (0: 4 x timeout); > 0 trades load independence for it
 
 def _check(op: str, args: list, cfg: GradeConfig) -> tuple[dict, str, str, float]:
-    return symbolic_pool(cfg.workers or None).check(op, args, cfg.timeout, cfg.max_wait)
+    return symbolic_pool(cfg.workers or None).check(op, args, cfg.timeout, cfg.max_wait, cfg.wall_limit or None)
 
 def _equivalent(pred: str, gold: str, cfg: GradeConfig, precision: int | None = None) -> tuple[bool, str, str, float]:
     np_, ng = normalize(pred), normalize(gold)

@@ -126,3 +126,15 @@ def test_idle_workers_go_to_the_longest_waiter():
     late.join(60)
     assert got[3] == "d" and idle.qsize() == 0
     with pytest.raises(Exception): idle.get(timeout=0.01)
+
+
+def test_wall_limit_caps_a_worker_that_gets_no_cpu(no_cache):
+    # GradeConfig.wall_limit: a worker that gets no CPU at all (stopped) is given up at the wall-clock cap
+    pool = symbolic_pool()
+    w = pool.idle.get()
+    try:
+        os.kill(w.p.pid, signal.SIGSTOP)
+        assert w.ask({"op": "math_verify", "args": ["\\frac{\\sqrt{8}}{2}", "\\sqrt{2}"]}, 0.5, wall=1.0) is None
+    finally:
+        w.kill()
+        pool._spawn()
