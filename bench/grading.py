@@ -117,8 +117,10 @@ def adversarial_table(limit):
         t = time.perf_counter()
         v = grade(it[1][0], it[1][1], cfg=cfg)
         return it[0], time.perf_counter() - t, v
-    for mode, cfg in (("default", GradeConfig(timeout=limit)), (f"default, wall_limit={limit + 0.5}", GradeConfig(timeout=limit, wall_limit=limit + 0.5)),
-                      ("paper", GradeConfig(mode="paper", timeout=limit))):
+    modes = (("default", GradeConfig(timeout=limit)),
+             (f"default, wall_limit={limit + 0.5}", GradeConfig(timeout=limit, wall_limit=limit + 0.5)),
+             ("paper", GradeConfig(mode="paper", timeout=limit)))
+    for mode, cfg in modes:
         for it in ADVERSARIAL.items():
             _full_pool(symbolic_pool())
             with Heartbeat() as hb: name, dt, v = timed(it, cfg)
@@ -129,9 +131,11 @@ def adversarial_table(limit):
         for name, dt, v in out: rows.append((mode, "8-thread pool", name, dt, v, hb.max_stall))
     lines = [f"Adversarial inputs, limit {limit} s of worker time per item. seconds = the whole grade call; wait = queued for a free "
              f"worker ({symbolic_pool().size} workers; in the pool the items queue behind each other); work = seconds - wait, which must "
-             "be <= limit + 0.5 (the default budget is worker CPU time, so a worker that gets part of a busy core runs longer in wall time; "
+             "be <= limit + 0.5 (the default budget is worker CPU time, so a worker that gets part of a busy core runs longer "
+             "in wall time; "
              "wall_limit caps it). heartbeat = longest stall of a thread that wakes every 10 ms (for the pool: over the whole run).", "",
-             "| mode | where | input | seconds | wait | work <= limit + 0.5 | layer | heartbeat max stall s |", "|---|---|---|---|---|---|---|---|"]
+             "| mode | where | input | seconds | wait | work <= limit + 0.5 | layer | heartbeat max stall s |",
+             "|---|---|---|---|---|---|---|---|"]
     for mode, where, name, dt, v, stall in rows:
         ok = "yes" if dt - v.wait <= limit + 0.5 else "NO"
         lines.append(f"| {mode} | {where} | {name} | {dt:.3f} | {v.wait:.3f} | {ok} | {v.layer} | {stall:.3f} |")
@@ -144,13 +148,15 @@ def batch_table(seed):
     pairs = make_pairs(1280, seed + 1)
     lines = [f"A reward batch of 1,280 completions (the mix above) through grade_many, {symbolic_pool().size} grading workers, "
              f"{2 * symbolic_pool().size} threads.", "",
-             "| mode | result cache | seconds | items/s | max wait s | timeouts | errors | verdicts != pair's truth |", "|---|---|---|---|---|---|---|---|"]
+             "| mode | result cache | seconds | items/s | max wait s | timeouts | errors | verdicts != pair's truth |",
+             "|---|---|---|---|---|---|---|---|"]
     for mode in ("paper", "default"):
         for cache in (0, 100_000):
             gradepool.CACHE_SIZE = cache
             symbolic_pool().cache.clear()
             t = time.perf_counter()
-            vs = grade_many([p[1] for p in pairs], [p[2] for p in pairs], [p[3] for p in pairs], [p[4] for p in pairs], GradeConfig(mode=mode))
+            cols = [[p[j] for p in pairs] for j in range(1, 5)]
+            vs = grade_many(*cols, GradeConfig(mode=mode))
             dt = time.perf_counter() - t
             wrong = sum(v.correct != p[5] for v, p in zip(vs, pairs) if not (mode == "paper" and "\\boxed" not in p[1]))
             lines.append(f"| {mode} | {'on' if cache else 'off'} | {dt:.2f} | {1280 / dt:,.0f} | {max(v.wait for v in vs):.3f} | "
@@ -162,7 +168,8 @@ def batch_table(seed):
         vs = grade_many([h[0] for h in hard], [h[1] for h in hard], cfg=GradeConfig(mode=mode))
         dt = time.perf_counter() - t
         lines.append(f"| {mode}, all 1,280 symbolic and distinct | off | {dt:.2f} | {1280 / dt:,.0f} | {max(v.wait for v in vs):.3f} | "
-                     f"{sum(v.layer == 'timeout' for v in vs)} | {sum(v.layer == 'error' for v in vs)} | {sum(not v.correct for v in vs)} |")
+                     f"{sum(v.layer == 'timeout' for v in vs)} | {sum(v.layer == 'error' for v in vs)} | "
+                     f"{sum(not v.correct for v in vs)} |")
     gradepool.CACHE_SIZE = 100_000
     lines += ["", "(paper mode: responses without \\boxed are left out of the last column; the rest are mathruler's own rules, e.g. it "
               "rejects a rounded decimal for a fraction gold)"]
@@ -172,11 +179,13 @@ def batch_table(seed):
 def cases_table(n_parity, seed):
     import importlib.util
     spec = importlib.util.spec_from_file_location("grading_cases", Path(__file__).with_name("grading_cases.py"))
-    gc = importlib.util.module_from_spec(spec); spec.loader.exec_module(gc)
+    gc = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gc)
     text, *_ = gc.table(gc.run_cases(gc.load_cases()))
     lines = [text, "", "Parity with EasyR1's reward (accuracy part) on generated edge pairs (answered by both):", "",
              "| reference | pairs | answered by both | disagreements |", "|---|---|---|---|"]
-    for strip, name in ((False, "authors' fork (RL-with-Cold-Start score_function/math.py)"), (True, "upstream EasyR1 (whitespace fix first)")):
+    refs = ((False, "authors' fork (RL-with-Cold-Start score_function/math.py)"), (True, "upstream EasyR1 (whitespace fix first)"))
+    for strip, name in refs:
         bad, both, total = gc.parity(gc.edge_pairs(n_parity, seed), strip_tags=strip)
         lines.append(f"| {name} | {total} | {both} | {len(bad)} |")
     return "\n".join(lines)
@@ -202,7 +211,8 @@ def main():
             run("math-verify directly", mv, pairs), run("mathruler directly", mr, pairs)]
     base = rows[0]["items/s"]
     kinds = {k: sum(p[0] == k for p in pairs) for k in ("int", "letter", "fraction", "symbolic", "text")}
-    lines = [f"Machine: {os.cpu_count()} cores; grading workers: {symbolic_pool().size}.", "", f"Grading {a.n} pairs ({', '.join(f'{k} {v}' for k, v in kinds.items())}), one process, 1 item at a time; "
+    lines = [f"Machine: {os.cpu_count()} cores; grading workers: {symbolic_pool().size}.", "",
+             f"Grading {a.n} pairs ({', '.join(f'{k} {v}' for k, v in kinds.items())}), one process, 1 item at a time; "
              f"ratio = items/s relative to ours (default).", "",
              "| grader | items/s | common-case items/s | p50 ms | p99 ms | max ms | false accepts | false rejects | ratio |", "|---|---|---|---|---|---|---|---|---|"]
     for r in rows:

@@ -24,7 +24,8 @@ class Verdict:
     "A graded answer: correctness, the extracted answer, and how each was decided."
     correct: bool
     extracted: str | None   # the answer found in the response (None: nothing found)
-    method: str             # extraction: boxed, boxed_set, answer_tag, answer_is, bare, choice_letter, choice_text, last_number, math_verify, none
+    method: str             # extraction: boxed, boxed_set, answer_tag, answer_is, bare, choice_letter, choice_text, last_number,
+                            # math_verify (math-verify's own extraction), none
     layer: str              # equivalence layer that decided (see the table above)
     detail: str = ""        # e.g. the error message of a failed symbolic check
     wait: float = 0.0       # seconds spent waiting for a free grading worker (not charged to the budget)
@@ -175,7 +176,8 @@ def _strip_units(s: str) -> str:
 
 def _numeric_commas(s: str) -> str:
     "'1,000' / '1 000' -> '1000'; a decimal comma '0,111' / '1000,99' -> '0.111' / '1000.99' (plain numbers only)."
-    if re.fullmatch(r"-?\d{1,3}(?:[, ]\d{3})+(?:\.\d+)?", s) and not re.fullmatch(r"-?0,\d{3}", s): return s.replace(",", "").replace(" ", "")
+    if re.fullmatch(r"-?\d{1,3}(?:[, ]\d{3})+(?:\.\d+)?", s) and not re.fullmatch(r"-?0,\d{3}", s):
+        return s.replace(",", "").replace(" ", "")
     if re.fullmatch(r"-?\d+,\d+", s): return s.replace(",", ".")
     return s
 
@@ -378,7 +380,8 @@ def format_reward(completions: list, **kwargs) -> list[float]:
     "1.0 when the completion contains a well-formed `\\boxed{}` answer near its end, else 0.0."
     out = []
     for c in completions:
-        t = completion_text(c); b = find_last_boxed(t)
+        t = completion_text(c)
+        b = find_last_boxed(t)
         out.append(float(b is not None and b.strip() != "" and len(t) - t.rfind("\\boxed") <= len(b) + 200))
     return out
 

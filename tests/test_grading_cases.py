@@ -2,7 +2,6 @@
 default mode agrees with Math-Verify's expected verdict on >= 95% of all cases, and paper mode gives exactly the
 verdict of the paper's reward (mathruler via EasyR1's accuracy function) on every case both answer."""
 import importlib.util
-import json
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
