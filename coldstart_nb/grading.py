@@ -41,7 +41,7 @@ _BOX = re.compile(r"\\(?:boxed|fbox)(?![A-Za-z])")
 _WRAP = re.compile(r"\\(?:text|mathrm|mbox|textbf|mathbf|textit)\{([^{}]*)\}")
 
 def _clean(a: str) -> str:
-    a = a.strip()
+    a = a.strip().rstrip(".").strip()
     if a.startswith("**"): a = a[2:]
     if a.endswith("**"): a = a[:-2]
     return a.strip().strip("$ ").rstrip(".").strip()

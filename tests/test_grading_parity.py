@@ -27,3 +27,20 @@ def test_edge_families_are_accepted_like_mathruler():
     for ans in ["\\lambda", "f'(x) = 2x", "A'B'", "(1;2)", "\\text{open}", "e.g. 5", "a" * 310]:
         assert grade("\\boxed{%s}" % ans, ans, cfg=cfg).correct, ans
     assert grade("no box here", "none", cfg=cfg).correct      # mathruler's extractor returns 'None' without a box
+
+
+def test_random_latex_pairs_match_easyr1():
+    import random
+    rng = random.Random(3)
+    atoms = ["1", "2", "12", "0.5", "x", "y", "\\frac{", "}{", "}", "{", "^", "_", "\\sqrt{", "(", ")", "[", "]", ",", ";", "'", "+", "-",
+             "/", " ", "\\lambda", "\\text{", "\\pi", "\\%", "^\\circ", "\\infty", "=", "a", "b", "\\boxed{", "\\left(", "\\right)", "\\!"]
+    def rand(k):
+        return "".join(rng.choice(atoms) for _ in range(rng.randint(1, k)))
+    pairs = []
+    for _ in range(400):
+        gold = rand(6)
+        pred = gold if rng.random() < 0.3 else rand(6)
+        pairs.append((rng.choice(["\\boxed{%s}", "so \\boxed{%s}.", "%s"]) % pred, gold))
+    bad, answered, total = gc.parity(pairs)
+    assert answered >= 0.95 * total, (answered, total)
+    assert bad == [], bad[:5]
