@@ -29,7 +29,7 @@ def _harden():
         except (ValueError, OSError): pass
     for name in ("system", "popen", "fork", "forkpty", "execv", "execve", "execl", "execle", "execlp", "execvp", "execvpe", "spawnv",
                  "spawnve", "posix_spawn", "posix_spawnp", "kill", "killpg", "remove", "unlink", "rmdir", "removedirs", "rename",
-                 "replace", "truncate", "chmod", "chown", "symlink", "link", "mkdir", "makedirs"):
+                 "replace", "truncate", "chmod", "chown", "symlink", "link", "mkdir", "makedirs", "_exit", "abort"):
         if hasattr(os, name): setattr(os, name, _refuse)
     sp.Popen = sp.run = sp.call = sp.check_call = sp.check_output = _refuse
     real_open = builtins.open
@@ -114,7 +114,9 @@ class _Worker:
             os.close(req_r)
             os.close(res_w)
         self.buf = b""
-        if self._readline(startup_timeout, None) != "ready":
+        try: ready = self._readline(startup_timeout, None)
+        except EOFError: ready = None
+        if ready != "ready":
             self.kill()
             raise RuntimeError("grading worker failed to start")
 
@@ -129,7 +131,7 @@ class _Worker:
                 if cpu is None or cpu - cpu0 >= budget or waited >= wall: return None
             if not select.select([self.res_r], [], [], min(0.05, wall - waited) if waited >= budget else budget - waited)[0]: continue
             chunk = os.read(self.res_r, 65536)
-            if not chunk: return None
+            if not chunk: raise EOFError("the grading worker exited")
             self.buf += chunk
         line, self.buf = self.buf.split(b"\n", 1)
         return line.decode()
@@ -236,7 +238,7 @@ class SymbolicPool:
         self.stats["calls"] += 1
         self.stats["wait_s"] += wait
         try: res = w.ask({"op": op, "args": args}, timeout, wall)
-        except (OSError, ValueError) as e: res = e
+        except (OSError, ValueError, EOFError) as e: res = e
         if not isinstance(res, dict):
             w.kill()
             self._spawn()

@@ -66,6 +66,7 @@ tries = {{
     "exit": lambda: exit(),
     "breakpoint": lambda: breakpoint(),
     "os.remove": lambda: os.remove("{marker}.x"),
+    "os._exit": lambda: os._exit(3),
 }}
 out = {{}}
 for k, f in tries.items():
@@ -95,3 +96,19 @@ def test_a_killed_worker_is_replaced():
     assert sum(v.correct for v in results) >= 4      # at most the item that met the dead worker fails (as an error)
     assert all(v.correct or v.layer == "error" for v in results)
     assert grade("\\boxed{\\frac{\\sqrt{8}}{2}}", "\\sqrt{2}").correct
+
+
+def test_a_worker_that_dies_mid_item_is_an_error_not_a_timeout(monkeypatch):
+    from coldstart_nb import gradepool
+    monkeypatch.setattr(gradepool, "CACHE_SIZE", 0)
+    pool = symbolic_pool()
+    assert pool.warm()
+    w = pool.idle.get()
+    w.p.kill()
+    w.p.wait()
+    pool.idle.put(w)
+    before = pool.stats["timeouts"]
+    outs = [pool.check("mathruler", [f"{k}/2", f"\\frac{{{k}}}{{2}}"], 5.0) for k in range(3, 3 + 2 * pool.size)]
+    assert pool.stats["timeouts"] == before
+    assert sum(status == "error" for _, status, _, _ in outs) == 1
+    assert sum(status == "ok" for _, status, _, _ in outs) == len(outs) - 1
