@@ -319,12 +319,13 @@ def _grade_default(text: str, gold: str, choices, answer_type, cfg: GradeConfig,
     if ans is not None:
         if method == "boxed_set" and not (ans.startswith("\\{") or ans.startswith("{")): ans = "\\{" + ans + "\\}"
         ok, layer, detail, wait = _equivalent(ans, gold, cfg, precision)
-        if ok or method in ("boxed", "boxed_set", "answer_tag") or layer in ("timeout", "error") or not cfg.symbolic:
+        if ok or method != "answer_is" or layer in ("timeout", "error") or not cfg.symbolic:
             return Verdict(ok, ans, method, layer, detail, wait)
         first = Verdict(ok, ans, method, layer, detail, wait)
     elif not cfg.symbolic: return Verdict(False, None, method, "none")
-    # math-verify's own extraction reads the response (LaTeX and expression targets), inside the worker
-    res, status, detail, w2 = _check("math_verify", [None, gold, text[-2 * TAIL:]], cfg)
+    # math-verify's own extraction (LaTeX and expression targets), inside the worker: it reads the whole response when we
+    # found nothing, and only the sentence we found otherwise ('The largest $n$ is 34'), so it cannot pick another number
+    res, status, detail, w2 = _check("math_verify", [None, gold, text[-2 * TAIL:] if ans is None else ans], cfg)
     if status == "ok" and res.get("extracted") is None:
         return first if ans is not None else Verdict(False, None, "none", "none", wait=wait + w2)
     if ans is not None and not res.get("ok") and status == "ok": return first

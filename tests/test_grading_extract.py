@@ -38,6 +38,8 @@ def test_extracted_and_correct(resp, gold, choices, atype):
     ("<Answer>: D", "C", CH4, "choice"),
     ("\\boxed{3} wait, no: \\boxed{4}", "3", None, None),              # a correction is not a set
     ("7,425", "7.425", None, None),                                    # a thousands separator, not a decimal comma
+    ("The answer is 5. Earlier I computed 7 and 9.", "7", None, None),  # the fallback reads our sentence, not the whole text
+    ("$4\\sqrt{2}$", "$4$", None, None),
 ])
 def test_extracted_and_wrong(resp, gold, choices, atype):
     v = grade(resp, gold, choices, atype)
