@@ -182,7 +182,8 @@ def _images(value, where: str, required: bool = True) -> list:
 def _letter_of(answer: str, choices: list, where: str,
                prefer: str = "letter" # 'letter': a gold letter is taken as given; 'text': the gold is an option's text
               ) -> str:
-    a = str(answer).strip(); valid = LETTERS[:len(choices)]
+    a = str(answer).strip()
+    valid = LETTERS[:len(choices)]
     m = re.fullmatch(r"\(?([A-Z])\)?", a)
     if prefer == "letter" and m and m.group(1) in valid: return m.group(1)
     hits = [i for i, c in enumerate(choices) if str(c).strip() == a]
@@ -199,11 +200,14 @@ def parse_choices(text: str, with_span: bool = False # also return the (start, e
     heads = list(_CHOICE_HEAD.finditer(text or ""))
     out, span = [], None
     if heads:
-        m = heads[-1]; end = m.end(); pos = m.end()
+        m = heads[-1]
+        end = m.end()
+        pos = m.end()
         for line in text[m.end():].split("\n"):
             mm = _CHOICE_LINE.match(line)
             if mm and mm.group(1) == LETTERS[len(out)]:
-                out.append(mm.group(2)); end = pos + len(line)
+                out.append(mm.group(2))
+                end = pos + len(line)
             elif out and line.strip(): break   # blank lines between options are allowed
             pos += len(line) + 1
         if out: span = (m.start(), end)
@@ -225,7 +229,8 @@ def split_options(option: str, with_labels: bool = False # also return the lette
     for letter in LETTERS[:8]:
         m = _option_start(s, letter, pos) or _option_start(s, f"[{letter}-H]", pos)  # a skipped label ('C. No.; F. ...')
         if not m: break
-        starts.append(m); pos = m.end()
+        starts.append(m)
+        pos = m.end()
     if not starts:
         texts = [p.strip() for p in s.split(";") if p.strip()]
         return (texts, LETTERS[:len(texts)]) if with_labels else texts
@@ -234,18 +239,25 @@ def split_options(option: str, with_labels: bool = False # also return the lette
     return (texts, "".join(m.group(1) for m in starts)) if with_labels else texts
 
 def _num_type(ans: str) -> str:
-    try: int(ans); return "integer"
+    try:
+        int(ans)
+        return "integer"
     except ValueError: pass
-    try: float(ans); return "float"
+    try:
+        float(ans)
+        return "float"
     except ValueError: return "text"
 
 # %% ../nbs/01_data.ipynb #acbdc6df
 def convert_mathvista(row: dict, i: int) -> Sample:
     "MathVista (AI4Math/MathVista testmini/test) row -> Sample; a multiple-choice gold is option text, mapped to its letter."
-    pid = str(row.get("pid", i)); where = f"mathvista row {i} (pid {pid})"
-    ans = str(_need(row, "answer", where)); choices = list(row.get("choices") or [])
+    pid = str(row.get("pid", i))
+    where = f"mathvista row {i} (pid {pid})"
+    ans = str(_need(row, "answer", where))
+    choices = list(row.get("choices") or [])
     meta = {k: row.get(k) for k in ("question_type", "answer_type", "unit", "precision", "query")}
-    meta.update({k: v for k, v in (row.get("metadata") or {}).items()}); meta["answer_text"] = ans
+    meta.update({k: v for k, v in (row.get("metadata") or {}).items()})
+    meta["answer_text"] = ans
     img = row.get("decoded_image") if row.get("decoded_image") is not None else None
     if img is None: raise RowError(f"{where}: no decoded_image")
     if row.get("question_type") == "multi_choice":
@@ -256,11 +268,14 @@ def convert_mathvista(row: dict, i: int) -> Sample:
 
 def convert_mathverse(row: dict, i: int) -> Sample:
     "MathVerse (AI4Math/MathVerse testmini / testmini_text_only) row -> Sample; options move out of the question text."
-    sid = str(row.get("sample_index", i)); where = f"mathverse row {i} (sample_index {sid})"
+    sid = str(row.get("sample_index", i))
+    where = f"mathverse row {i} (sample_index {sid})"
     version = row.get("problem_version") or ""
     q = str(row.get("question") or "") if version == "Vision Only" else str(_need(row, "question", where))  # all in the image
-    src_ans = str(_need(row, "answer", where)); ans = src_ans.strip()
-    qtype = row.get("question_type", ""); md = row.get("metadata") or {}
+    src_ans = str(_need(row, "answer", where))
+    ans = src_ans.strip()
+    qtype = row.get("question_type", "")
+    md = row.get("metadata") or {}
     choices, span = parse_choices(q, with_span=True) if qtype == "multi-choice" else ([], None)
     meta = {"problem_index": str(row.get("problem_index")), "problem_version": version, "question_type": qtype,
             "answer_text": src_ans, "question_for_eval": row.get("question_for_eval"), **md}
@@ -278,18 +293,23 @@ def convert_mathverse(row: dict, i: int) -> Sample:
 
 def convert_mathvision(row: dict, i: int) -> Sample:
     "MathVision (MathLLMs/MathVision test/testmini) row -> Sample; a multiple-choice gold is a letter."
-    rid = str(row.get("id", i)); where = f"mathvision row {i} (id {rid})"
-    ans = str(_need(row, "answer", where)).strip(); options = list(row.get("options") or [])
+    rid = str(row.get("id", i))
+    where = f"mathvision row {i} (id {rid})"
+    ans = str(_need(row, "answer", where)).strip()
+    options = list(row.get("options") or [])
     meta = {"level": row.get("level"), "subject": row.get("subject"), "solution": row.get("solution")}
     if options: ans, atype = _letter_of(ans, options, where), "choice"
     else: atype = _num_type(ans)
     img = row.get("decoded_image") if row.get("decoded_image") is not None else row.get("image")
-    return Sample(f"mathvision-{rid}", _images(img, where), strip_placeholders(_need(row, "question", where)), ans, options, atype, "mathvision", meta)
+    q = strip_placeholders(_need(row, "question", where))
+    return Sample(f"mathvision-{rid}", _images(img, where), q, ans, options, atype, "mathvision", meta)
 
 def convert_wemath(row: dict, i: int) -> Sample:
     "We-Math (We-Math/We-Math testmini) row -> Sample; `metadata` keeps the composite `ID` and step `key`; the gold is a letter."
-    qn = row.get("question number", i); where = f"wemath row {i} (question number {qn})"
-    key = str(_need(row, "key", where)); comp = str(_need(row, "ID", where))
+    qn = row.get("question number", i)
+    where = f"wemath row {i} (question number {qn})"
+    key = str(_need(row, "key", where))
+    comp = str(_need(row, "ID", where))
     m = re.fullmatch(r"(\d)steps_(\d|multi)", key)
     if not m: raise RowError(f"{where}: key {key!r} is not of the form '<k>steps_<i|multi>'")
     choices, labels = split_options(_need(row, "option", where), with_labels=True)
@@ -299,15 +319,19 @@ def convert_wemath(row: dict, i: int) -> Sample:
     meta = {"wemath_id": comp, "key": key, "steps": int(m.group(1)), "step": m.group(2), "answer_text": str(row.get("answer")),
             "knowledge_concept": row.get("knowledge concept"), "question_number": qn}
     if labels != LETTERS[:len(labels)]: meta["option_letters"] = labels   # the letters the source printed
-    return Sample(f"wemath-{qn}", _images(row.get("image_path"), where), str(_need(row, "question", where)), ans, choices, "choice", "wemath", meta)
+    q = str(_need(row, "question", where))
+    return Sample(f"wemath-{qn}", _images(row.get("image_path"), where), q, ans, choices, "choice", "wemath", meta)
 
 def _problem_answer(name: str, row: dict, i: int, atype: str | None = None) -> Sample:
     where = f"{name} row {i}"
-    rid = str(row.get("id", i)); ans = str(_need(row, "answer", where))
+    rid = str(row.get("id", i))
+    ans = str(_need(row, "answer", where))
     meta = {k: row[k] for k in ("choices", "ground_truth") if row.get(k) is not None}
     if atype == "cot":
-        meta["solution"] = ans; boxed = find_last_boxed(ans)
-        meta["has_boxed"] = boxed is not None; ans = boxed if boxed is not None else ""
+        meta["solution"] = ans
+        boxed = find_last_boxed(ans)
+        meta["has_boxed"] = boxed is not None
+        ans = boxed if boxed is not None else ""
     return Sample(f"{name}-{rid}", _images(_need(row, "images", where), where), strip_placeholders(_need(row, "problem", where)),
                   ans, [], atype or _num_type(ans.strip()), name, meta)
 
