@@ -61,6 +61,26 @@ def test_wemath_all_gold_scores_full_marks():
     assert fd["score_strict"] == 100.0 and fd["score_loose"] == 100.0
 
 
+@pytest.mark.parametrize("pattern, expected", [
+    ("steps", {"IG": 100.0, "IK": 0.0, "CM_strict": 0.0, "score_strict": 50.0, "score_loose": 50.0}),
+    ("composite", {"IG": 0.0, "IK": 0.0, "CM_strict": 0.0, "RM_strict": 100.0, "RM_loose": 100.0, "score_strict": 0.0}),
+    ("wrong", {"IG": 0.0, "IK": 100.0, "CM_strict": 0.0, "RM_strict": None, "score_strict": 0.0, "score_loose": 0.0})])
+def test_wemath_four_dim_on_the_real_slice(pattern, expected):
+    """The four categories by their definitions (four_dimensional_metrics.py) on the real composite problems:
+    all steps right and the composite wrong is IG; the reverse is rote memorisation; all wrong is IK (where the
+    official script divides by zero, ours reports RM as None)."""
+    from coldstart_nb.official import official_records, score_official
+    rows = wemath_rows()
+    samples = [convert_wemath(r, i) for i, r in enumerate(rows)]
+    other = lambda r: "A" if r["answer"] != "A" else "B"
+    pick = {"steps": lambda r: other(r) if r["key"].endswith("multi") else r["answer"],
+            "composite": lambda r: r["answer"] if r["key"].endswith("multi") else other(r), "wrong": other}[pattern]
+    recs = [{"id": s.id, "benchmark": "wemath", "response": f"<Thought process>: ... <Answer>: {pick(r)}", "answer": s.answer,
+             "choices": s.choices, "metadata": s.metadata} for s, r in zip(samples, rows)]
+    fd = score_official(official_records(recs))["wemath"]["four_dim"]
+    assert {k: fd[k] for k in expected} == expected
+
+
 @pytest.mark.parametrize("qn", [102, 768, 822, 1371, 1566, 1731])
 def test_wemath_corrupt_fragments(qn):
     """Defect 3: ';C.;' fragments inside an option's text must not make empty options or shift the letters."""
@@ -92,6 +112,9 @@ def test_mathverse_choice_header_option_text_and_multi_answer_golds():
     assert (s.answer, s.answer_type) == ("C", "choice")
     s = convert_mathverse(*rows["440"])
     assert (s.answer, s.answer_type, len(s.choices)) == ("C, D", "list", 4)
+    from coldstart_nb.grading import grade   # a two-answer gold can be matched, and one answer of the two is not enough
+    assert grade("So both hold: \\boxed{C, D}", s.answer, s.choices, s.answer_type).correct
+    assert not grade("\\boxed{C}", s.answer, s.choices, s.answer_type).correct
     s = convert_mathverse(*rows["622"])
     assert len(s.choices) == 6 and s.choices[4] == "" and s.answer == "C"
 
