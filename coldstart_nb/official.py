@@ -331,7 +331,7 @@ def mathvision_equal(a: str, b: str, num: Callable) -> bool:
     if a.strip() == b.strip(): return True
     a, b = _eval_tuple(a, num), _eval_tuple(b, num)
     if a == b: return True
-    va, vb = num(b), num(a)
+    va, vb = num(a), num(b)
     return va is not None and vb is not None and round(va, 2) == round(vb, 2)
 
 # %% ../nbs/07_official.ipynb #d2d5de95
@@ -419,13 +419,14 @@ def _shared_worker() -> LatexWorker:
 OFFICIAL_SCORERS = {"mathvista": score_mathvista_official, "mathverse": score_mathverse_official,
                     "mathvision": score_mathvision_official, "wemath": score_wemath_official}
 
-def official_records(records: Sequence[dict], extractions: dict | None = None # record id -> judge extraction
+def official_records(records: Sequence[dict],
+                     extractions: dict | None = None # (id, sample) or id -> an extraction made elsewhere (a judge, GPT)
                     ) -> list[dict]:
     "Copies of `records` re-graded by the official rules (`protocol: 'official'`); other benchmarks are left out."
-    out = []
+    out, given = [], extractions or {}
     for r in records:
         if r.get("benchmark") not in OFFICIAL_SCORERS: continue
-        v = grade_official(r, extracted=(extractions or {}).get(r["id"]))
+        v = grade_official(r, extracted=given.get((r["id"], r.get("sample", 0)), given.get(r["id"])))
         out.append({**r, "correct": v["correct"], "extracted": v["extracted"], "prediction": v["prediction"], "protocol": "official"})
     return out
 
