@@ -280,14 +280,17 @@ def convert_mathverse(row: dict, i: int) -> Sample:
     meta = {"problem_index": str(row.get("problem_index")), "problem_version": version, "question_type": qtype,
             "answer_text": src_ans, "question_for_eval": row.get("question_for_eval"), **md}
     letters = [a.strip("() ") for a in re.split(r"[\n,]+", ans) if a.strip()]
-    if qtype == "multi-choice" and len(letters) > 1 and all(a in LETTERS[:max(len(choices), 1) if choices else 8] for a in letters):
+    valid = LETTERS[:len(choices)] if choices else LETTERS[:8]
+    if qtype == "multi-choice" and len(letters) > 1 and all(a in valid for a in letters):
         ans, atype = ", ".join(letters), "list"   # 'Choose 2 answers': gold 'C\nD' -> 'C, D'
-    elif choices and (re.fullmatch(r"\(?[A-Z]\)?", ans) or ans in choices): ans, atype = _letter_of(ans, choices, where), "choice"
-    elif qtype == "multi-choice" and re.fullmatch(r"\(?[A-H]\)?", ans): ans, atype = ans.strip("()"), "choice"  # options in the image
+    elif choices and (re.fullmatch(r"\(?[A-Z]\)?", ans) or ans in choices):
+        ans, atype = _letter_of(ans, choices, where), "choice"
+    elif qtype == "multi-choice" and re.fullmatch(r"\(?[A-H]\)?", ans):
+        ans, atype = ans.strip("()"), "choice"   # the options are in the image only
     else: atype = "text"
     if span and atype in ("choice", "list"):   # the prompt lists the options once (format_question adds them back)
         q = (q[:span[0]] + q[span[1]:]).strip()
-    else: choices = [] if atype != "choice" or not choices else choices
+    else: choices = []   # a free-text gold: the options stay in the question as written
     imgs = _images(row.get("image"), where, required=version not in ("Text Only",))
     return Sample(f"mathverse-{sid}", imgs, q, ans, choices, atype, "mathverse", meta)
 
