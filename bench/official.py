@@ -352,8 +352,9 @@ def main():
     lines = [head, "|" + "---|" * 8]
     lines += ["| " + " | ".join("-" if v is None else str(v) for v in r) + " |" for r in rows]
     lines += ["", "Rows converted (all, none skipped): " + "; ".join(counts), f"Gold check problems: {len(bad)}"]
-    lines += [f"  {p}" for p in bad[:10]] + ["", "Command: python bench/official.py " + " ".join(sys.argv[1:]), "Sources: " + "; ".join(sources),
-                                            f"Official scripts run with: {a.python}. Wall time {time.time() - t0:.0f} s."]
+    lines += [f"  {p}" for p in bad[:10]]
+    lines += ["", "Command: python bench/official.py " + " ".join(sys.argv[1:]), "Sources: " + "; ".join(sources),
+              f"Official scripts run with: {a.python}. Wall time {time.time() - t0:.0f} s."]
     text = "\n".join(lines)
     print(text)
     if a.out:
