@@ -179,96 +179,162 @@ def _images(value, where: str, required: bool = True) -> list:
     if required and not vals: raise RowError(f"{where}: no image")
     return [load_image(v, where=f"{where} image {i}") for i, v in enumerate(vals)]
 
-def _letter_of(answer: str, choices: list, where: str) -> str:
+def _letter_of(answer: str, choices: list, where: str,
+               prefer: str = "letter" # 'letter': a gold letter is taken as given; 'text': the gold is an option's text
+              ) -> str:
     a = str(answer).strip()
-    if a in LETTERS[:len(choices)] and a not in choices: return a
-    for i, c in enumerate(choices):
-        if str(c).strip() == a: return LETTERS[i]
-    if a in LETTERS[:len(choices)]: return a
-    raise RowError(f"{where}: answer {a!r} is neither an option letter nor one of the options {choices}")
+    valid = LETTERS[:len(choices)]
+    m = re.fullmatch(r"\(?([A-Z])\)?", a)
+    if prefer == "letter" and m and m.group(1) in valid: return m.group(1)
+    hits = [i for i, c in enumerate(choices) if str(c).strip() == a]
+    if hits: return LETTERS[hits[0]]
+    if m and m.group(1) in valid: return m.group(1)
+    raise RowError(f"{where}: answer {a!r} is neither an option letter nor one of the options {choices}; fix the row or drop it")
 
-_CHOICE_LINE = re.compile(r"^\s*\(?([A-H])[\.:\)]\s*(.+?)\s*$")
+_CHOICE_LINE = re.compile(r"^\s*\(?([A-H])\s*[\.:\)]\s*(.*?)\s*$")
+_CHOICE_HEAD = re.compile(r"(?:^|\n)[ \t]*(?:Choices|Choice|Options)[ \t]*:?[ \t]*\n", re.I)
 
-def parse_choices(text: str) -> list[str]:
-    "Options written in a question after 'Choices:' (lines like 'A:50°', '(B) 60', 'C. 65'); [] when none."
-    m = re.search(r"(?:Choices|Options)\s*:?\s*\n", text or "")
-    if not m: return []
-    out = []
-    for line in text[m.end():].splitlines():
-        mm = _CHOICE_LINE.match(line)
-        if mm and mm.group(1) == LETTERS[len(out)]: out.append(mm.group(2))
-        elif out: break
-    return out
+def parse_choices(text: str, with_span: bool = False # also return the (start, end) of the options block in `text`
+                 ) -> list[str] | tuple[list[str], tuple[int, int] | None]:
+    "Options written in a question after a 'Choices:'/'Choice:'/'Options:' line ('A:50°', '(B) 60', 'C.$x$'); [] when none."
+    heads = list(_CHOICE_HEAD.finditer(text or ""))
+    out, span = [], None
+    if heads:
+        m = heads[-1]
+        end = m.end()
+        pos = m.end()
+        for line in text[m.end():].split("\n"):
+            mm = _CHOICE_LINE.match(line)
+            if mm and mm.group(1) == LETTERS[len(out)]:
+                out.append(mm.group(2))
+                end = pos + len(line)
+            elif out and line.strip(): break   # blank lines between options are allowed
+            pos += len(line) + 1
+        if out: span = (m.start(), end)
+    return (out, span) if with_span else out
 
-def split_options(option: str) -> list[str]:
+_FRAGMENT = re.compile(r";([A-Z])\.\s*;")  # We-Math's corrupt ';C.;' / ';O.;' (a letter that belongs to the option text)
+
+def _option_start(s: str, letter: str, pos: int):
+    for sep in (r"(?:^|;)\s*", r"(?:^|\s)"):   # ';'-separated as a rule; a few rows separate options by spaces only
+        m = re.compile(sep + "(" + letter + r")\s*[\.:．]").search(s, pos)
+        if m: return m
+    return None
+
+def split_options(option: str, with_labels: bool = False # also return the letters the source wrote (e.g. 'ABCF')
+                 ) -> list[str] | tuple[list[str], str]:
     "We-Math's one-string options ('A. 300;B. 400; E. No correct answer') as a list of option texts."
-    parts = [p.strip() for p in re.split(r";\s*(?=[A-H]\s*[\.:])", option or "") if p.strip()]
-    return [re.sub(r"^[A-H]\s*[\.:]\s*", "", p) for p in parts]
+    s = _FRAGMENT.sub(r"\1;", option or "")
+    starts, pos = [], 0
+    for letter in LETTERS[:8]:
+        m = _option_start(s, letter, pos) or _option_start(s, f"[{letter}-H]", pos)  # a skipped label ('C. No.; F. ...')
+        if not m: break
+        starts.append(m)
+        pos = m.end()
+    if not starts:
+        texts = [p.strip() for p in s.split(";") if p.strip()]
+        return (texts, LETTERS[:len(texts)]) if with_labels else texts
+    bounds = [m.start() for m in starts[1:]] + [len(s)]
+    texts = [s[m.end():b].strip().rstrip(";").strip() for m, b in zip(starts, bounds)]
+    return (texts, "".join(m.group(1) for m in starts)) if with_labels else texts
 
 def _num_type(ans: str) -> str:
-    try: int(ans); return "integer"
+    try:
+        int(ans)
+        return "integer"
     except ValueError: pass
-    try: float(ans); return "float"
+    try:
+        float(ans)
+        return "float"
     except ValueError: return "text"
 
 # %% ../nbs/01_data.ipynb #acbdc6df
 def convert_mathvista(row: dict, i: int) -> Sample:
-    "MathVista (AI4Math/MathVista testmini/test) row -> Sample."
-    pid = str(row.get("pid", i)); where = f"mathvista row {i} (pid {pid})"
-    ans = str(_need(row, "answer", where)); choices = list(row.get("choices") or [])
+    "MathVista (AI4Math/MathVista testmini/test) row -> Sample; a multiple-choice gold is option text, mapped to its letter."
+    pid = str(row.get("pid", i))
+    where = f"mathvista row {i} (pid {pid})"
+    ans = str(_need(row, "answer", where))
+    choices = list(row.get("choices") or [])
     meta = {k: row.get(k) for k in ("question_type", "answer_type", "unit", "precision", "query")}
-    meta.update({k: v for k, v in (row.get("metadata") or {}).items()}); meta["answer_text"] = ans
+    meta.update({k: v for k, v in (row.get("metadata") or {}).items()})
+    meta["answer_text"] = ans
     img = row.get("decoded_image") if row.get("decoded_image") is not None else None
     if img is None: raise RowError(f"{where}: no decoded_image")
     if row.get("question_type") == "multi_choice":
         if not choices: raise RowError(f"{where}: multi_choice without choices")
-        ans, atype = _letter_of(ans, choices, where), "choice"
+        ans, atype = _letter_of(ans, choices, where, prefer="text"), "choice"
     else: atype = row.get("answer_type") if row.get("answer_type") in ANSWER_TYPES else "text"
     return Sample(f"mathvista-{pid}", _images(img, where), str(_need(row, "question", where)), ans, choices, atype, "mathvista", meta)
 
 def convert_mathverse(row: dict, i: int) -> Sample:
-    "MathVerse (AI4Math/MathVerse testmini / testmini_text_only) row -> Sample."
-    sid = str(row.get("sample_index", i)); where = f"mathverse row {i} (sample_index {sid})"
-    q = str(_need(row, "question", where)); ans = str(_need(row, "answer", where)).strip()
-    qtype = row.get("question_type", ""); choices = parse_choices(q) if qtype == "multi-choice" else []
-    md = row.get("metadata") or {}
-    meta = {"problem_index": str(row.get("problem_index")), "problem_version": row.get("problem_version"), "question_type": qtype,
-            "answer_text": ans, "question_for_eval": row.get("question_for_eval"), **md}
-    if choices and (ans in LETTERS[:len(choices)] or ans in choices): ans, atype = _letter_of(ans, choices, where), "choice"
-    else: atype = "text"
+    "MathVerse (AI4Math/MathVerse testmini / testmini_text_only) row -> Sample; options move out of the question text."
+    sid = str(row.get("sample_index", i))
+    where = f"mathverse row {i} (sample_index {sid})"
     version = row.get("problem_version") or ""
+    q = str(row.get("question") or "") if version == "Vision Only" else str(_need(row, "question", where))  # all in the image
+    src_ans = str(_need(row, "answer", where))
+    ans = src_ans.strip()
+    qtype = row.get("question_type", "")
+    md = row.get("metadata") or {}
+    choices, span = parse_choices(q, with_span=True) if qtype == "multi-choice" else ([], None)
+    meta = {"problem_index": str(row.get("problem_index")), "problem_version": version, "question_type": qtype,
+            "answer_text": src_ans, "question_for_eval": row.get("question_for_eval"), **md}
+    letters = [a.strip("() ") for a in re.split(r"[\n,]+", ans) if a.strip()]
+    valid = LETTERS[:len(choices)] if choices else LETTERS[:8]
+    if qtype == "multi-choice" and len(letters) > 1 and all(a in valid for a in letters):
+        ans, atype = ", ".join(letters), "list"   # 'Choose 2 answers': gold 'C\nD' -> 'C, D'
+    elif choices and (re.fullmatch(r"\(?[A-Z]\)?", ans) or ans in choices):
+        ans, atype = _letter_of(ans, choices, where), "choice"
+    elif qtype == "multi-choice" and re.fullmatch(r"\(?[A-H]\)?", ans):
+        ans, atype = ans.strip("()"), "choice"   # the options are in the image only
+    else: atype = "text"
+    if span and atype in ("choice", "list"):   # the prompt lists the options once (format_question adds them back)
+        q = (q[:span[0]] + q[span[1]:]).strip()
+    else: choices = []   # a free-text gold: the options stay in the question as written
     imgs = _images(row.get("image"), where, required=version not in ("Text Only",))
     return Sample(f"mathverse-{sid}", imgs, q, ans, choices, atype, "mathverse", meta)
 
 def convert_mathvision(row: dict, i: int) -> Sample:
-    "MathVision (MathLLMs/MathVision test/testmini) row -> Sample."
-    rid = str(row.get("id", i)); where = f"mathvision row {i} (id {rid})"
-    ans = str(_need(row, "answer", where)).strip(); options = list(row.get("options") or [])
+    "MathVision (MathLLMs/MathVision test/testmini) row -> Sample; a multiple-choice gold is a letter."
+    rid = str(row.get("id", i))
+    where = f"mathvision row {i} (id {rid})"
+    ans = str(_need(row, "answer", where)).strip()
+    options = list(row.get("options") or [])
     meta = {"level": row.get("level"), "subject": row.get("subject"), "solution": row.get("solution")}
     if options: ans, atype = _letter_of(ans, options, where), "choice"
     else: atype = _num_type(ans)
     img = row.get("decoded_image") if row.get("decoded_image") is not None else row.get("image")
-    return Sample(f"mathvision-{rid}", _images(img, where), strip_placeholders(_need(row, "question", where)), ans, options, atype, "mathvision", meta)
+    q = strip_placeholders(_need(row, "question", where))
+    return Sample(f"mathvision-{rid}", _images(img, where), q, ans, options, atype, "mathvision", meta)
 
 def convert_wemath(row: dict, i: int) -> Sample:
-    "We-Math (We-Math/We-Math testmini) row -> Sample; `metadata` keeps the composite `ID` and step `key`."
-    qn = row.get("question number", i); where = f"wemath row {i} (question number {qn})"
-    key = str(_need(row, "key", where)); comp = str(_need(row, "ID", where))
+    "We-Math (We-Math/We-Math testmini) row -> Sample; `metadata` keeps the composite `ID` and step `key`; the gold is a letter."
+    qn = row.get("question number", i)
+    where = f"wemath row {i} (question number {qn})"
+    key = str(_need(row, "key", where))
+    comp = str(_need(row, "ID", where))
     m = re.fullmatch(r"(\d)steps_(\d|multi)", key)
     if not m: raise RowError(f"{where}: key {key!r} is not of the form '<k>steps_<i|multi>'")
-    choices = split_options(_need(row, "option", where))
-    ans = _letter_of(_need(row, "answer", where), choices, where)
-    meta = {"wemath_id": comp, "key": key, "steps": int(m.group(1)), "step": m.group(2),
+    choices, labels = split_options(_need(row, "option", where), with_labels=True)
+    ans = str(_need(row, "answer", where)).strip()
+    if ans not in labels: raise RowError(f"{where}: answer {ans!r} is not one of the option letters {labels!r} in {row.get('option')!r}")
+    ans = LETTERS[labels.index(ans)]
+    meta = {"wemath_id": comp, "key": key, "steps": int(m.group(1)), "step": m.group(2), "answer_text": str(row.get("answer")),
             "knowledge_concept": row.get("knowledge concept"), "question_number": qn}
-    return Sample(f"wemath-{qn}", _images(row.get("image_path"), where), str(_need(row, "question", where)), ans, choices, "choice", "wemath", meta)
+    if labels != LETTERS[:len(labels)]: meta["option_letters"] = labels   # the letters the source printed
+    q = str(_need(row, "question", where))
+    return Sample(f"wemath-{qn}", _images(row.get("image_path"), where), q, ans, choices, "choice", "wemath", meta)
 
 def _problem_answer(name: str, row: dict, i: int, atype: str | None = None) -> Sample:
     where = f"{name} row {i}"
-    rid = str(row.get("id", i)); ans = str(_need(row, "answer", where))
+    rid = str(row.get("id", i))
+    ans = str(_need(row, "answer", where))
     meta = {k: row[k] for k in ("choices", "ground_truth") if row.get(k) is not None}
     if atype == "cot":
-        meta["solution"] = ans; boxed = find_last_boxed(ans)
-        meta["has_boxed"] = boxed is not None; ans = boxed if boxed is not None else ""
+        meta["solution"] = ans
+        boxed = find_last_boxed(ans)
+        meta["has_boxed"] = boxed is not None
+        ans = boxed if boxed is not None else ""
     return Sample(f"{name}-{rid}", _images(_need(row, "images", where), where), strip_placeholders(_need(row, "problem", where)),
                   ans, [], atype or _num_type(ans.strip()), name, meta)
 

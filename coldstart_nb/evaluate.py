@@ -14,6 +14,7 @@ from .data import Sample
 from .generate import GenConfig, generate, requests_from_samples
 from .grading import GradeConfig, grade
 from .prompts import PromptConfig
+from .official import official_records, score_official
 from .scoring import score_records
 
 # %% auto #0
@@ -32,7 +33,8 @@ def grade_records(samples: Sequence[Sample], preds: Sequence[dict], model: str, 
         for k, resp in enumerate(p["responses"]):
             v = grade(resp, s.answer, s.choices, s.answer_type, cfg, precision=prec)
             out.append({"id": s.id, "sample": k, "benchmark": s.benchmark, "model": model, "correct": v.correct, "layer": v.layer,
-                        "extracted": v.extracted, "response": resp, "answer": s.answer, "metadata": s.metadata})
+                        "extracted": v.extracted, "response": resp, "answer": s.answer, "choices": list(s.choices),
+                        "metadata": s.metadata, "protocol": "default"})
     return out
 
 def evaluate(backend, samples: Sequence[Sample], model: str, gen: GenConfig = GenConfig(max_new_tokens=1024),
@@ -44,8 +46,11 @@ def evaluate(backend, samples: Sequence[Sample], model: str, gen: GenConfig = Ge
                                                           "generation": gen.to_dict(), "prompt": prompt_cfg.to_dict(), "items": len(samples)})
     preds = generate(backend, requests_from_samples(samples, "eval", prompt_cfg), gen, store=store, progress=progress)
     records = grade_records(samples, preds, model, grade_cfg)
-    return {"model": model, "scores": score_records(records, n_boot), "records": records,
-            "protocol": {"prompt": prompt_cfg.to_dict(), "generation": gen.to_dict(), "grading": grade_cfg.to_dict()}}
+    official = official_records(records)   # the real benchmarks only: each one's own extraction and matching rules
+    return {"model": model, "scores": score_records(records, n_boot), "scores_official": score_official(official) if official else {},
+            "records": records, "records_official": official,
+            "protocol": {"scores": "default", "scores_official": "official", "prompt": prompt_cfg.to_dict(), "generation": gen.to_dict(),
+                         "grading": grade_cfg.to_dict()}}
 
 def macro_average(scores: dict) -> float | None:
     "Mean of the benchmarks' overall accuracies (the 'Avg' column of the paper's table)."

@@ -63,3 +63,18 @@ def test_local_copy_forms(tmp_path):
 def test_unknown_source():
     with pytest.raises(KeyError, match="unknown source"):
         load_source("mathvistaa")
+
+
+def test_real_rows_with_a_bad_gold_are_named():
+    """A real We-Math row whose gold letter is not one of its options, and a real MathVerse row with no answer:
+    the error names the row and says what is wrong (no silent fix, no silent drop)."""
+    import json
+    from coldstart_nb.data import convert_mathverse, convert_wemath
+    from coldstart_nb.official import placeholder_image
+    wm = json.loads((FX / "real" / "We-Math" / "data" / "testmini.json").read_text())[0]
+    wm = {**wm, "answer": "G", "image_path": placeholder_image()}
+    with pytest.raises(RowError, match=r"wemath row 7 .*answer 'G' is not one of the option letters"):
+        convert_wemath(wm, 7)
+    mv = json.loads((FX / "real" / "MathVerse" / "data" / "testmini_text_only.json").read_text())[0]
+    with pytest.raises(RowError, match=r"mathverse row 3 \(sample_index 1\): missing 'answer'"):
+        convert_mathverse({**mv, "answer": " "}, 3)
