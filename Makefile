@@ -9,9 +9,11 @@ TORCH_PIN ?= torch==2.13.0
 NBDEV_WORKERS ?= 2
 export PYTHONUNBUFFERED := 1
 export TOKENIZERS_PARALLELISM := false
-export HF_HUB_OFFLINE := 1
-export HF_DATASETS_OFFLINE := 1
 export TRANSFORMERS_NO_ADVISORY_WARNINGS := 1
+# Offline only where nothing may be downloaded (the embedded default, tests, benchmarks); `make paper` needs the hub.
+OFFLINE_TARGETS := test check-sync nbtest pytest reproduce bench readme
+$(OFFLINE_TARGETS): export HF_HUB_OFFLINE := 1
+$(OFFLINE_TARGETS): export HF_DATASETS_OFFLINE := 1
 
 .PHONY: help install test check-sync nbtest pytest reproduce paper export clean-nbs bench readme
 
@@ -53,12 +55,12 @@ reproduce: install
 	$(BIN)/coldstart-reproduce
 
 # The paper's pipeline on a GPU machine with the hub reachable: make paper PRESET=paper-3b (or paper-7b).
-# Stages without a preset file are skipped; for multi-GPU training run the sft/grpo stages with
-# coldstart-train under accelerate instead (see the README).
+# Stages without a preset file are skipped; the training stages (sft, grpo, rlonly) run under
+# `accelerate launch` with the preset's DeepSpeed config and one process per GPU (num_gpus in the preset).
 PRESET ?= paper-3b
 paper: install
 	$(BIN)/python -m pip install -q -e ".[gpu]"
-	$(BIN)/coldstart-reproduce --preset $(PRESET)
+	$(BIN)/coldstart-reproduce --preset $(PRESET) --launch accelerate
 
 bench: install
 	@for f in bench/*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done

@@ -42,3 +42,34 @@ def test_paper_grpo_presets(size):
     assert (r.max_prompt_length, r.max_completion_length, r.min_pixels, r.max_pixels) == (2048, 2048, 262144, 1204224)
     assert not r.freeze_vision and r.rl_system == "" and r.reward == "accuracy" and r.model.startswith("checkpoints/sft-paper")
     assert batch_plan(r)["updates_per_rollout"] == 4
+    # the authors' config.yaml: micro_batch_size_per_device_for_update 4 on 8 GPUs -> 40 accumulation steps (token-mean per micro-batch)
+    plan = batch_plan(r)
+    assert (r.micro_batch, r.num_gpus, plan["gradient_accumulation_steps"], plan["steps_per_generation"]) == (4, 8, 40, 160)
+    assert r.decay_all_params
+
+
+@pytest.mark.parametrize("size", ["3b", "7b"])
+def test_paper_sft_presets_hand_grpo_its_pixels(size):
+    s, g = load_recipe("sft", f"paper-{size}"), load_recipe("grpo", f"paper-{size}", GRPORecipe)
+    assert s.max_length == 0                      # ms-swift's default: the model's maximum
+    assert (s.save_min_pixels, s.save_max_pixels) == (g.min_pixels, g.max_pixels) == (262144, 1204224)
+    assert s.output_dir + "/final" == g.model
+
+
+def test_grpo_decays_every_parameter(tiny_model_dir, tmp_path):
+    "EasyR1's AdamW has one group with weight decay on every parameter; HF's default exempts biases and norms."
+    from coldstart_nb.grpo import _grpo_trainer_cls, grpo_config, reward_functions, rl_dataset
+    from coldstart_nb.models import load_model, load_processor
+    from coldstart_nb.pipeline import ensure_embedded
+    ensure_embedded(progress=False)
+    groups = {}
+    for decay_all in (True, False):
+        r = load_recipe("grpo", "tiny", GRPORecipe, output_dir=str(tmp_path), decay_all_params=decay_all)
+        model = load_model(tiny_model_dir, device="cpu")
+        t = _grpo_trainer_cls()(model=model, reward_funcs=reward_functions(r), args=grpo_config(r, tmp_path),
+                                train_dataset=rl_dataset(r.train_data, limit=8), processing_class=load_processor(tiny_model_dir), recipe=r)
+        opt = t.create_optimizer()
+        decayed = sum(len(g["params"]) for g in opt.param_groups if g["weight_decay"] == r.weight_decay)
+        groups[decay_all] = (decayed, sum(1 for p in model.parameters() if p.requires_grad))
+    assert groups[True][0] == groups[True][1]        # every parameter decays
+    assert groups[False][0] < groups[False][1]       # HF default: biases and norms do not
