@@ -12,12 +12,13 @@ from typing import Sequence
 import torch
 
 from .core import Config, project_path, resolve, set_seed
-from .sft import PreflightError, add_lora, apply_freezing, check_world_size, load_recipe, preflight, resume_from, save_final
+from .sft import (PreflightError, add_lora, apply_freezing, check_world_size, image_tokens, load_recipe, preflight,
+                             resume_from, save_final)
 
 # %% auto #0
-__all__ = ['group_advantages', 'zero_variance_groups', 'k3_kl', 'grpo_token_loss', 'GRPORecipe', 'batch_plan', 'grpo_config',
-           'RecordingReward', 'collapse_image_tokens', 'select_groups', 'rl_dataset', 'reward_functions',
-           'reward_weights', 'train_grpo', 'training_summary', 'train_main']
+__all__ = ['group_advantages', 'zero_variance_groups', 'k3_kl', 'grpo_token_loss', 'GRPORecipe', 'batch_plan', 'grpo_memory',
+           'grpo_config', 'RecordingReward', 'collapse_image_tokens', 'select_groups', 'rl_dataset', 'reward_functions',
+           'reward_weights', 'train_grpo', 'training_summary', 'train_main', 'train_cli']
 
 # %% ../nbs/40_grpo.ipynb #eb6cdbf1
 def group_advantages(rewards: torch.Tensor, group_size: int, eps: float = 1e-6) -> torch.Tensor:
@@ -99,6 +100,10 @@ class GRPORecipe(Config):
     max_refills: int = 3                     # cap on refill rounds per rollout batch
     use_vllm: bool = False                   # vLLM rollouts (GPU; pip install 'coldstart-nb[gpu]')
     vllm_mode: str = "colocate"              # 'colocate' or 'server' (trl vllm-serve)
+    vllm_tensor_parallel_size: int = 1       # GPUs one colocated vLLM engine spans
+    vllm_gpu_memory_utilization: float = 0.35  # share of each GPU's memory the colocated engine takes (weights + KV cache)
+    vllm_max_model_length: int = 0           # engine's longest sequence (0: max_prompt_length + max_completion_length)
+    vllm_sleep: bool = True                  # free vLLM's weights and KV cache while the policy trains (TRL sleep mode)
     bf16: bool = True                        # bf16 (ignored on CPU)
     gradient_checkpointing: bool = True      # recompute activations (ignored on CPU)
     deepspeed: str = ""                      # DeepSpeed config for multi-GPU ('' = none)
@@ -124,12 +129,41 @@ def batch_plan(r: GRPORecipe) -> dict:
     return {"per_device_train_batch_size": r.micro_batch, "gradient_accumulation_steps": accum, "steps_per_generation": updates * accum,
             "generation_batch_size": per_rollout // r.num_gpus * r.num_gpus, "updates_per_rollout": updates, "responses_per_update": per_update}
 
+# %% ../nbs/40_grpo.ipynb #1adb0659
+def grpo_memory(r: GRPORecipe, n_params: int, n_trainable: int, hidden: int, layers: int, vocab: int,
+                gpu_gb: float | None = None # device memory (GiB) vLLM's share is taken of (default: the recipe's gpu_memory_gb)
+               ) -> dict:
+    "Per-GPU GiB of a GRPO run: each part, the generation and training peaks, and whether the larger fits `gpu_memory_gb`."
+    from coldstart_nb.sft import zero_stage
+    gib, ws, z = 2**30, r.num_gpus, zero_stage(r.deepspeed)
+    gpu = gpu_gb or r.gpu_memory_gb
+    plan = batch_plan(r)
+    ref = 0 if r.lora or not r.beta else n_params
+    tokens = r.micro_batch * r.max_length
+    side = image_tokens(int(math.sqrt(r.max_pixels)), int(math.sqrt(r.max_pixels)), r.min_pixels, r.max_pixels) * 4   # 14x14 patches
+    parts = {"weights": 2 * n_params / (ws if z >= 3 else 1), "reference": 2 * ref / (ws if z >= 3 else 1),
+             # DeepSpeed: fp32 gradients, fp32 master weights + AdamW moments; plain Trainer on bf16 weights: bf16 grads and moments
+             "gradients": (4 if z else 2) * n_trainable / (ws if z >= 2 else 1), "optimizer": (12 if z else 4) * n_trainable / (ws if z >= 1 else 1),
+             "zero3_buffers": 2 * 1e9 if z >= 3 else 0,
+             "activations": tokens * hidden * (2 * layers + 34) if r.gradient_checkpointing else tokens * hidden * 34 * layers,
+             "logits": 2 * 2 * r.micro_batch * r.max_completion_length * vocab,
+             "pixel_buffer": plan["generation_batch_size"] // ws * side * 3 * 2 * 14 * 14 * 4,
+             "vllm": r.vllm_gpu_memory_utilization * gpu * gib if r.use_vllm else 0}
+    parts = {k: round(v / gib, 2) for k, v in parts.items()}
+    resident = sum(parts[k] for k in ("weights", "reference", "gradients", "optimizer", "pixel_buffer"))
+    train = resident + parts["zero3_buffers"] + parts["activations"] + parts["logits"] + (0 if r.vllm_sleep else parts["vllm"])
+    gen = resident + parts["zero3_buffers"] + parts["vllm"]
+    return {**parts, "generation_peak": round(gen, 2), "training_peak": round(train, 2), "peak": round(max(gen, train), 2),
+            "gpu_memory_gb": gpu, "fits": max(gen, train) <= gpu}
+
 # %% ../nbs/40_grpo.ipynb #f95dbc60
 def grpo_config(r: GRPORecipe, out: Path):
     "TRL `GRPOConfig` with every value of the recipe (and the batch plan)."
     from trl import GRPOConfig
     cuda = torch.cuda.is_available(); plan = batch_plan(r)
-    kw = dict(use_vllm=True, vllm_mode=r.vllm_mode) if r.use_vllm else {}
+    kw = dict(use_vllm=True, vllm_mode=r.vllm_mode, vllm_tensor_parallel_size=r.vllm_tensor_parallel_size,
+              vllm_gpu_memory_utilization=r.vllm_gpu_memory_utilization, vllm_max_model_length=r.vllm_max_model_length or r.max_length,
+              vllm_enable_sleep_mode=r.vllm_sleep) if r.use_vllm else {}
     return GRPOConfig(output_dir=str(out), num_generations=r.num_generations, temperature=r.temperature, top_p=r.top_p,
                       max_completion_length=r.max_completion_length, per_device_train_batch_size=plan["per_device_train_batch_size"],
                       gradient_accumulation_steps=plan["gradient_accumulation_steps"], steps_per_generation=plan["steps_per_generation"],
@@ -336,6 +370,13 @@ def train_grpo(r: GRPORecipe, model=None, processor=None, dataset=None, callback
     ds = dataset if dataset is not None else rl_dataset(r.train_data, r.rl_system)
     report = preflight(r, model.config, count_params(model), count_params(model, trainable_only=True), length_limit=r.max_prompt_length,
                        tokens_per_device=r.micro_batch * r.max_length, frozen_copies=int(r.beta > 0 and not r.lora)) if check else {}
+    if check:
+        tc = model.config.text_config if hasattr(model.config, "text_config") else model.config
+        mem = report["grpo_memory_gb"] = grpo_memory(r, count_params(model), count_params(model, trainable_only=True), tc.hidden_size,
+                                                      tc.num_hidden_layers, tc.vocab_size)
+        if not mem["fits"]:
+            raise PreflightError(f"estimated peak {mem['peak']} GiB per GPU exceeds gpu_memory_gb={r.gpu_memory_gb} ({mem}): lower micro_batch, "
+                                 "vllm_gpu_memory_utilization or max_pixels, turn vllm_sleep on, or use more GPUs")
     trainer = _grpo_trainer_cls()(model=model, reward_funcs=reward_funcs or reward_functions(r), args=cfg, train_dataset=ds, processing_class=processor,
                                   callbacks=callbacks, recipe=r, refill_dataset=ds.shuffle(seed=r.seed + 1) if r.dynamic_sampling else None)
     trainer.train(resume_from_checkpoint=resume_from(trainer, out, r.resume))   # the policy; the reference stays the start model
@@ -378,3 +419,8 @@ def train_main(argv: list[str] | None = None):
             write_results(a.stage, variant, {"summary": summary, "log_history": trainer.state.log_history, "preflight": report, **extra},
                           {**recipe.to_dict(), "variant": variant}, seed=recipe.seed)
     return trainer
+
+def train_cli(argv: list[str] | None = None) -> int:
+    "The `coldstart-train` console script: `train_main` with exit status 0 (a console script exits with what its function returns)."
+    train_main(argv)
+    return 0

@@ -73,3 +73,18 @@ def test_grpo_decays_every_parameter(tiny_model_dir, tmp_path):
         groups[decay_all] = (decayed, sum(1 for p in model.parameters() if p.requires_grad))
     assert groups[True][0] == groups[True][1]        # every parameter decays
     assert groups[False][0] < groups[False][1]       # HF default: biases and norms do not
+
+
+def test_grpo_preflight_counts_what_grpo_adds(tiny_model_dir, tmp_path):
+    "Defect 8: a run whose GRPO peak (logits, pixel buffers, vLLM share) does not fit stops before training."
+    from coldstart_nb.grpo import grpo_memory, train_grpo
+    from coldstart_nb.pipeline import ensure_embedded
+    from coldstart_nb.sft import PreflightError
+    ensure_embedded(progress=False)
+    r = load_recipe("grpo", "tiny", GRPORecipe, model=str(tiny_model_dir), output_dir=str(tmp_path), gpu_memory_gb=0.05)
+    m = grpo_memory(r, 10**6, 10**6, 64, 2, 151936)
+    assert m["pixel_buffer"] > 0 and m["logits"] > 0 and m["vllm"] == 0 and m["peak"] == max(m["generation_peak"], m["training_peak"])
+    with_vllm = grpo_memory(GRPORecipe(**{**r.to_dict(), "use_vllm": True, "vllm_sleep": False}), 10**6, 10**6, 64, 2, 151936, gpu_gb=80)
+    assert with_vllm["vllm"] == round(0.35 * 80, 2) and with_vllm["training_peak"] > m["training_peak"] + 27
+    with pytest.raises(PreflightError, match="exceeds gpu_memory_gb"):
+        train_grpo(r)

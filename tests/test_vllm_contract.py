@@ -80,3 +80,32 @@ def test_text_only_prompts_pass_unchanged(trainer_and_rows):
     sent, _ = t.vllm_generation.llm.calls[0]
     assert [s["prompt_token_ids"] for s in sent] == ids and all("multi_modal_data" not in s for s in sent)
     assert collapse_image_tokens(torch.tensor([9, 9, 9]), 9) == [9]
+
+
+def test_one_vllm_engine_per_process(monkeypatch):
+    "Defect 7: a second model's engine used to start while the first held its GPU memory; the 32B teacher had no TP setting."
+    import sys
+    import types
+    from coldstart_nb import generate as gen
+    alive, made = [], []
+
+    class LLM:
+        def __init__(self, **kw):
+            if alive:
+                raise RuntimeError("a second engine cannot reserve GPU memory while another is alive")
+            self.kw = kw
+            alive.append(self)
+            made.append(kw)
+            self.llm_engine = types.SimpleNamespace(shutdown=lambda: alive.remove(self))
+
+    monkeypatch.setitem(sys.modules, "vllm", types.SimpleNamespace(LLM=LLM, SamplingParams=dict))
+    monkeypatch.setattr(gen, "_ENGINE", {"key": None, "llm": None})
+    a = gen.VLLMBackend("checkpoints/sft-paper-3b/final")
+    b = gen.VLLMBackend("checkpoints/sft-paper-3b/final")          # same model and settings: the same engine
+    assert a.llm is b.llm and len(made) == 1
+    t = gen.VLLMBackend("Qwen/Qwen2.5-VL-32B-Instruct")             # another model: the first is shut down first
+    assert len(made) == 2 and alive == [t.llm]
+    assert (made[1]["tensor_parallel_size"], made[1]["gpu_memory_utilization"], made[1]["max_model_len"]) == (4, 0.9, 8192)
+    gen.VLLMBackend("Qwen/Qwen2.5-VL-32B-Instruct", max_model_len=4096)  # a caller's explicit setting wins (and is a new engine)
+    assert made[2]["max_model_len"] == 4096 and made[2]["tensor_parallel_size"] == 4 and len(alive) == 1
+    assert gen.release_vllm_engine() and alive == [] and not gen.release_vllm_engine()
