@@ -173,7 +173,7 @@ class OpenAIBackend:
 _ENGINE: dict = {"key": None, "llm": None}   # the one vLLM engine of this process
 
 def vllm_engine_settings(model: str, path: str | Path | None = None) -> dict:
-    "Engine settings for `model` from `reports/configs/vllm_engines.yaml`: the longest matching key (hub id or path prefix), else `default`."
+    "Engine settings for `model` from `reports/configs/vllm_engines.yaml`: the longest matching key (hub id or path prefix) or `default`."
     import yaml
     from coldstart_nb.core import project_path
     table = yaml.safe_load(Path(path or project_path("reports", "configs", "vllm_engines.yaml")).read_text()) or {}
@@ -215,7 +215,8 @@ class VLLMBackend:
                               "use HFBackend or OpenAIBackend otherwise") from None
         self._vllm = vllm
         s = vllm_engine_settings(model)
-        given = {"gpu_memory_utilization": gpu_memory_utilization, "max_model_len": max_model_len, "tensor_parallel_size": tensor_parallel_size}
+        given = {"gpu_memory_utilization": gpu_memory_utilization, "max_model_len": max_model_len,
+                 "tensor_parallel_size": tensor_parallel_size}
         s.update({k: v for k, v in given.items() if v is not None})
         self.settings = {"model": str(model), "limit_mm_per_prompt": {"image": max_images}, "trust_remote_code": trust_remote_code,
                          **s, **engine_kw}

@@ -143,7 +143,8 @@ def grpo_memory(r: GRPORecipe, n_params: int, n_trainable: int, hidden: int, lay
     side = image_tokens(int(math.sqrt(r.max_pixels)), int(math.sqrt(r.max_pixels)), r.min_pixels, r.max_pixels) * 4   # 14x14 patches
     parts = {"weights": 2 * n_params / (ws if z >= 3 else 1), "reference": 2 * ref / (ws if z >= 3 else 1),
              # DeepSpeed: fp32 gradients, fp32 master weights + AdamW moments; plain Trainer on bf16 weights: bf16 grads and moments
-             "gradients": (4 if z else 2) * n_trainable / (ws if z >= 2 else 1), "optimizer": (12 if z else 4) * n_trainable / (ws if z >= 1 else 1),
+             "gradients": (4 if z else 2) * n_trainable / (ws if z >= 2 else 1),
+             "optimizer": (12 if z else 4) * n_trainable / (ws if z >= 1 else 1),
              "zero3_buffers": 2 * 1e9 if z >= 3 else 0,
              "activations": tokens * hidden * (2 * layers + 34) if r.gradient_checkpointing else tokens * hidden * 34 * layers,
              "logits": 2 * 2 * r.micro_batch * r.max_completion_length * vocab,
@@ -375,8 +376,8 @@ def train_grpo(r: GRPORecipe, model=None, processor=None, dataset=None, callback
         mem = report["grpo_memory_gb"] = grpo_memory(r, count_params(model), count_params(model, trainable_only=True), tc.hidden_size,
                                                       tc.num_hidden_layers, tc.vocab_size)
         if not mem["fits"]:
-            raise PreflightError(f"estimated peak {mem['peak']} GiB per GPU exceeds gpu_memory_gb={r.gpu_memory_gb} ({mem}): lower micro_batch, "
-                                 "vllm_gpu_memory_utilization or max_pixels, turn vllm_sleep on, or use more GPUs")
+            raise PreflightError(f"estimated peak {mem['peak']} GiB per GPU exceeds gpu_memory_gb={r.gpu_memory_gb} ({mem}): "
+                                 "lower micro_batch, vllm_gpu_memory_utilization or max_pixels, turn vllm_sleep on, or use more GPUs")
     trainer = _grpo_trainer_cls()(model=model, reward_funcs=reward_funcs or reward_functions(r), args=cfg, train_dataset=ds, processing_class=processor,
                                   callbacks=callbacks, recipe=r, refill_dataset=ds.shuffle(seed=r.seed + 1) if r.dynamic_sampling else None)
     trainer.train(resume_from_checkpoint=resume_from(trainer, out, r.resume))   # the policy; the reference stays the start model
@@ -394,7 +395,7 @@ def training_summary(stage: str, trainer, seconds: float, output_dir: str) -> di
             "processes": trainer.accelerator.num_processes, "final": str(final)}
 
 def train_main(argv: list[str] | None = None):
-    "`coldstart-train {sft,grpo} --preset NAME [key=value ...]`: run a trainer from a preset (what `accelerate launch` starts on every rank)."
+    "`coldstart-train {sft,grpo} --preset NAME [key=value ...]`: run a trainer from a preset (`accelerate launch` starts it per rank)."
     import argparse, time, yaml
     from coldstart_nb.core import is_main_process, write_results
     from coldstart_nb.sft import SFTRecipe, train_sft, yaml_load

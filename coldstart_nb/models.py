@@ -60,7 +60,8 @@ class VLProcessor(Qwen2_5_VLProcessor):
 
     def save_pretrained(self, save_directory, min_pixels: int | None = None, max_pixels: int | None = None, **kwargs):
         "Save as the stock `Qwen2_5_VLProcessor` would (tokenizer, chat template, image and video processor configs) with these pixel settings."
-        d = Path(save_directory); d.mkdir(parents=True, exist_ok=True)
+        d = Path(save_directory)
+        d.mkdir(parents=True, exist_ok=True)
         self.tokenizer.chat_template = self.chat_template
         self.tokenizer.save_pretrained(d)
         if not (d/"chat_template.jinja").exists(): (d/"chat_template.jinja").write_text(self.chat_template)

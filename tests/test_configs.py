@@ -88,3 +88,28 @@ def test_grpo_preflight_counts_what_grpo_adds(tiny_model_dir, tmp_path):
     assert with_vllm["vllm"] == round(0.35 * 80, 2) and with_vllm["training_peak"] > m["training_peak"] + 27
     with pytest.raises(PreflightError, match="exceeds gpu_memory_gb"):
         train_grpo(r)
+
+
+def test_gpu_extra_is_pinned_to_a_consistent_stack():
+    "Defect 10: the `gpu` extra resolves inside TRL's supported vLLM range and the core pins (checked with pip --dry-run: 197 packages)."
+    import configparser
+    import inspect
+    import re
+    from packaging.requirements import Requirement
+    from trl import import_utils
+    from coldstart_nb.doctor import diagnose
+    cfg = configparser.ConfigParser()
+    cfg.read(ROOT / "settings.ini")
+    core = {r.name: r for r in map(Requirement, cfg["DEFAULT"]["requirements"].split())}
+    gpu = {r.name: r for r in map(Requirement, cfg["DEFAULT"]["gpu_requirements"].split())}
+    lo, hi = re.search(r'Version\("([\d.]+)"\) <= _vllm_base_version <= Version\("([\d.]+)"\)', inspect.getsource(import_utils)).groups()
+    pinned = {name: str(r.specifier).split("==")[1] for name, r in gpu.items() if str(r.specifier).startswith("==")}
+    assert {"vllm", "torch", "trl", "deepspeed"} <= set(pinned), gpu
+    from packaging.version import Version
+    assert Version(lo) <= Version(pinned["vllm"]) <= Version(hi)
+    assert core["torch"].specifier.contains(pinned["torch"]) and core["trl"].specifier.contains(pinned["trl"])
+    tf = [v for v in ("5.17.0", "5.18.0", "5.19.0") if gpu["transformers"].specifier.contains(v)]
+    assert tf == ["5.17.0"] and core["transformers"].specifier.contains("5.17.0")   # vLLM 0.31 needs transformers < 5.18
+    h100 = [{"index": 0, "name": "H100", "memory_gib": 79.1, "capability": "9.0", "bf16": True}]
+    warns = diagnose({**pinned, "transformers": "5.17.0", "accelerate": "1.15.0"}, h100)["warnings"]
+    assert [w for w in warns if "6294" not in w] == [], warns

@@ -143,3 +143,20 @@ def test_coldstart_train_under_accelerate(tmp_path):
     assert p.returncode == 0, (p.stdout + p.stderr)[-4000:]
     assert (tmp_path / "sft" / "final" / "model.safetensors").exists()
     assert p.stdout.count("'summary'") == 1 and "'processes': 2" in p.stdout     # rank 0 reports, once
+
+
+def test_final_checkpoint_is_written_by_save_model():
+    "Defect 6: under ZeRO-3 `model.save_pretrained` writes empty shards; `trainer.save_model` gathers them (every rank calls it)."
+    import types
+    from coldstart_nb.sft import save_final
+    calls = []
+    model = types.SimpleNamespace(save_pretrained=lambda *a, **k: calls.append("model.save_pretrained"))
+    for rank0 in (True, False):
+        calls.clear()
+        t = types.SimpleNamespace(model=model, save_model=lambda d: calls.append("trainer.save_model"),
+                                  is_world_process_zero=lambda r=rank0: r,
+                                  accelerator=types.SimpleNamespace(wait_for_everyone=lambda: calls.append("barrier")))
+        proc = types.SimpleNamespace(save_pretrained=lambda d, **kw: calls.append(("processor", kw["min_pixels"], kw["max_pixels"])))
+        save_final(t, proc, Path("/nonexistent/out"), lora=False, min_pixels=262144, max_pixels=1204224)
+        assert calls[0] == "trainer.save_model" and "model.save_pretrained" not in calls
+        assert (("processor", 262144, 1204224) in calls) == rank0
