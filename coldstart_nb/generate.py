@@ -131,9 +131,12 @@ class OpenAIBackend:
     name = "openai"
     def __init__(self, base_url: str, # e.g. http://127.0.0.1:8000/v1
                  model: str, api_key_env: str = "OPENAI_API_KEY", # name of the variable holding the key (may be unset for local servers)
-                 timeout: float = 120.0, max_retries: int = 3, concurrency: int = 8):
+                 timeout: float = 120.0, max_retries: int = 3,
+                 concurrency: int | None = None): # parallel requests (None: $COLDSTART_OPENAI_CONCURRENCY, else 8)
         self.base_url, self.model, self.api_key_env = base_url.rstrip("/"), model, api_key_env
-        self.timeout, self.max_retries, self.concurrency = timeout, max_retries, concurrency
+        self.timeout, self.max_retries = timeout, max_retries
+        self.concurrency = concurrency or int(os.environ.get("COLDSTART_OPENAI_CONCURRENCY", "8"))
+        if self.concurrency < 1: raise ValueError(f"OpenAIBackend concurrency must be >= 1, got {self.concurrency}")
 
     def __repr__(self): return f"OpenAIBackend(base_url={self.base_url!r}, model={self.model!r}, api_key_env={self.api_key_env!r})"
 

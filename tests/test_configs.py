@@ -31,6 +31,10 @@ def test_deepspeed_and_accelerate_configs():
         assert acc["distributed_type"] == "DEEPSPEED" and (ROOT / acc["deepspeed_config"]["deepspeed_config_file"]).exists()
     fsdp = yaml.safe_load((CFG / "accelerate" / "fsdp.yaml").read_text())
     assert fsdp["distributed_type"] == "FSDP" and "Qwen2_5_VLDecoderLayer" in fsdp["fsdp_config"]["fsdp_transformer_layer_cls_to_wrap"]
+    # the final checkpoint must open with from_pretrained: ZeRO-3 gathers 16-bit weights on save, FSDP saves a full state dict
+    z3 = json.loads((CFG / "deepspeed" / "zero3.json").read_text())
+    assert z3["zero_optimization"]["stage3_gather_16bit_weights_on_model_save"] is True
+    assert fsdp["fsdp_config"]["fsdp_state_dict_type"] == "FULL_STATE_DICT"
 
 
 @pytest.mark.parametrize("size", ["3b", "7b"])
