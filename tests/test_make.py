@@ -46,3 +46,16 @@ def test_paper_is_online_and_launches_training_with_accelerate(fake_venv):
 def test_reproduce_stays_offline(fake_venv):
     lines = run_make("reproduce", fake_venv)
     assert any("coldstart-reproduce" in ln and "HF_HUB_OFFLINE=1" in ln and "HF_DATASETS_OFFLINE=1" in ln for ln in lines), lines
+
+
+def test_paper_pipeline_launches_training_stages(monkeypatch, capsys):
+    "Defect 2: `coldstart-reproduce --preset paper-3b` trained inside one papermill process; now sft/grpo/rlonly go through accelerate."
+    from coldstart_nb import pipeline
+    launched, notebooks = [], []
+    monkeypatch.setattr(pipeline.subprocess, "run", lambda cmd, **kw: launched.append(cmd))
+    monkeypatch.setattr(pipeline, "run_stage", lambda stage, nb, cfg, preset: notebooks.append(stage) or ROOT / "reports" / "runs" / "x.ipynb")
+    pipeline.main(["--preset", "paper-3b"])            # --launch auto: the paper presets use DeepSpeed on several GPUs
+    assert notebooks == ["reflection", "cot", "eval", "paper"]
+    assert [c[-3:] for c in launched] == [["sft", "--preset", "paper-3b"], ["grpo", "--preset", "paper-3b"],
+                                          ["grpo", "--preset", "paper-3b-rlonly"]]
+    assert all(c[1] == "launch" and c[c.index("--num_processes") + 1] in ("4", "8") for c in launched)
