@@ -207,7 +207,7 @@ def save_final(trainer, processor, out: Path, lora: bool = False, min_pixels: in
     "Write `out/final` in the stock Qwen2.5-VL format on every launch: `trainer.save_model` (gathers ZeRO-3 shards), rank 0 writes."
     final = Path(out)/"final"
     if lora:
-        trainer.model.save_pretrained(out/"adapter")   # the adapters alone, then merged into the final weights (in place)
+        if trainer.is_world_process_zero(): trainer.model.save_pretrained(out/"adapter")   # the adapters alone, then merged (in place)
         merged = trainer.model.merge_and_unload()
         if trainer.is_world_process_zero(): merged.save_pretrained(final)
     else: trainer.save_model(str(final))                # every rank calls it: under ZeRO-3 it gathers the partitions
