@@ -15,8 +15,9 @@ import yaml
 
 # %% auto #0
 __all__ = ['PACKAGES', 'project_root', 'project_path', 'resolve', 'ConfigError', 'Config', 'atomic_write', 'write_json',
-           'set_seed', 'pick_device', 'pick_dtype', 'git_info', 'package_versions', 'redact', 'run_metadata',
-           'write_results', 'RecordStore', 'stable_hash', 'find_last_boxed']
+           'set_seed', 'world_size', 'local_rank', 'is_main_process', 'pick_device', 'pick_dtype', 'git_info',
+           'package_versions', 'redact', 'run_metadata', 'write_results', 'RecordStore', 'stable_hash',
+           'find_last_boxed']
 
 # %% ../nbs/00_core.ipynb #b3a1375a
 def project_root() -> Path:
@@ -109,7 +110,8 @@ def write_json(path: str | Path, obj, indent: int = 2) -> Path:
 def set_seed(seed: int # seeds python, numpy and torch (all devices)
             ) -> int:
     "Seed every RNG the project uses; returns the seed."
-    random.seed(seed); np.random.seed(seed % 2**32)
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
     try:
         import torch
         torch.manual_seed(seed)
@@ -117,15 +119,28 @@ def set_seed(seed: int # seeds python, numpy and torch (all devices)
     except ImportError: pass
     return seed
 
+def world_size() -> int:
+    "Processes in this run: `WORLD_SIZE` as set by `accelerate launch` / `torchrun`, else 1."
+    return int(os.environ.get("WORLD_SIZE", "1") or 1)
+
+def local_rank() -> int:
+    "This process's index on its node: `LOCAL_RANK` as set by `accelerate launch` / `torchrun`, else 0."
+    return int(os.environ.get("LOCAL_RANK", "0") or 0)
+
+def is_main_process() -> bool:
+    "True on global rank 0 (`RANK`), the process that writes results and final files."
+    return int(os.environ.get("RANK", "0") or 0) == 0
+
 def pick_device(pref: str = "auto" # 'auto', 'cpu', 'cuda', 'cuda:1', 'mps'
                ) -> str:
-    "The device to run on: `auto` picks CUDA when available, else CPU."
+    "The device to run on: `auto` picks this process's GPU (`cuda:<local rank>`) when CUDA is available, else CPU."
     import torch
     if pref != "auto":
         if pref.startswith("cuda") and not torch.cuda.is_available():
             raise RuntimeError(f"device {pref!r} requested but CUDA is not available; use device='cpu' or 'auto'")
         return pref
-    return "cuda" if torch.cuda.is_available() else "cpu"
+    if not torch.cuda.is_available(): return "cpu"
+    return f"cuda:{local_rank() % torch.cuda.device_count()}" if "LOCAL_RANK" in os.environ else "cuda"
 
 def pick_dtype(device: str, pref: str = "auto" # 'auto', 'float32', 'bfloat16', 'float16'
               ):

@@ -18,7 +18,7 @@ from .prompts import PromptConfig, build_messages
 
 # %% auto #0
 __all__ = ['GenConfig', 'Request', 'requests_from_samples', 'Backend', 'HFBackend', 'generate', 'image_data_uri',
-           'to_openai_messages', 'OpenAIBackend', 'VLLMBackend']
+           'to_openai_messages', 'OpenAIBackend', 'vllm_engine_settings', 'release_vllm_engine', 'VLLMBackend']
 
 # %% ../nbs/04_generate.ipynb #560f6fce
 @dataclass
@@ -131,9 +131,12 @@ class OpenAIBackend:
     name = "openai"
     def __init__(self, base_url: str, # e.g. http://127.0.0.1:8000/v1
                  model: str, api_key_env: str = "OPENAI_API_KEY", # name of the variable holding the key (may be unset for local servers)
-                 timeout: float = 120.0, max_retries: int = 3, concurrency: int = 8):
+                 timeout: float = 120.0, max_retries: int = 3,
+                 concurrency: int | None = None): # parallel requests (None: $COLDSTART_OPENAI_CONCURRENCY, else 8)
         self.base_url, self.model, self.api_key_env = base_url.rstrip("/"), model, api_key_env
-        self.timeout, self.max_retries, self.concurrency = timeout, max_retries, concurrency
+        self.timeout, self.max_retries = timeout, max_retries
+        self.concurrency = concurrency or int(os.environ.get("COLDSTART_OPENAI_CONCURRENCY", "8"))
+        if self.concurrency < 1: raise ValueError(f"OpenAIBackend concurrency must be >= 1, got {self.concurrency}")
 
     def __repr__(self): return f"OpenAIBackend(base_url={self.base_url!r}, model={self.model!r}, api_key_env={self.api_key_env!r})"
 
@@ -170,18 +173,61 @@ class OpenAIBackend:
             return list(ex.map(lambda ir: self._one(ir[1], cfg, stable_hash(seed, ir[0])), enumerate(requests)))
 
 # %% ../nbs/04_generate.ipynb #f4004005
+_ENGINE: dict = {"key": None, "llm": None}   # the one vLLM engine of this process
+
+def vllm_engine_settings(model: str, path: str | Path | None = None) -> dict:
+    "Engine settings for `model` from `reports/configs/vllm_engines.yaml`: the longest matching key (hub id or path prefix) or `default`."
+    import yaml
+    from coldstart_nb.core import project_path
+    table = yaml.safe_load(Path(path or project_path("reports", "configs", "vllm_engines.yaml")).read_text()) or {}
+    keys = [k for k in table if k != "default" and str(model).startswith(k)]
+    return dict(table.get(max(keys, key=len)) if keys else table.get("default", {}))
+
+def release_vllm_engine() -> bool:
+    "Shut down this process's vLLM engine and free its GPU memory (before another model's engine starts); False when none was alive."
+    llm = _ENGINE["llm"]
+    if llm is None: return False
+    _ENGINE.update(key=None, llm=None)
+    import gc
+    try:
+        from vllm.distributed.parallel_state import destroy_distributed_environment, destroy_model_parallel
+        destroy_model_parallel()
+        destroy_distributed_environment()
+    except Exception: pass   # older/newer vLLM layouts, or a fake engine in tests: dropping the reference is what matters
+    shutdown = getattr(getattr(llm, "llm_engine", None), "shutdown", None)
+    if callable(shutdown): shutdown()
+    del llm
+    gc.collect()
+    try:
+        import torch
+        if torch.cuda.is_available(): torch.cuda.empty_cache()
+    except ImportError: pass
+    return True
+
 class VLLMBackend:
-    "vLLM offline engine (GPU only; imported lazily, with a clear error when vllm is absent)."
+    "vLLM offline engine (GPU only, imported lazily): one engine per process, reused for the same model, released before the next."
     name = "vllm"
-    def __init__(self, model: str, max_images: int = 4, gpu_memory_utilization: float = 0.85,
-                 max_model_len: int = 8192, trust_remote_code: bool = False, **engine_kw):
+    def __init__(self, model: str, max_images: int = 4,
+                 gpu_memory_utilization: float | None = None, # share of GPU memory (None: vllm_engines.yaml)
+                 max_model_len: int | None = None, # prompt + response tokens (None: vllm_engines.yaml)
+                 tensor_parallel_size: int | None = None, # GPUs per engine (None: vllm_engines.yaml)
+                 trust_remote_code: bool = False, **engine_kw):
         try: import vllm
         except ImportError:
             raise ImportError("the vLLM backend needs vllm on a GPU machine: pip install 'coldstart-nb[gpu]'; "
                               "use HFBackend or OpenAIBackend otherwise") from None
         self._vllm = vllm
-        self.llm = vllm.LLM(model=model, limit_mm_per_prompt={"image": max_images}, gpu_memory_utilization=gpu_memory_utilization,
-                            max_model_len=max_model_len, trust_remote_code=trust_remote_code, **engine_kw)
+        s = vllm_engine_settings(model)
+        given = {"gpu_memory_utilization": gpu_memory_utilization, "max_model_len": max_model_len,
+                 "tensor_parallel_size": tensor_parallel_size}
+        s.update({k: v for k, v in given.items() if v is not None})
+        self.settings = {"model": str(model), "limit_mm_per_prompt": {"image": max_images}, "trust_remote_code": trust_remote_code,
+                         **s, **engine_kw}
+        key = json.dumps(self.settings, sort_keys=True, default=str)
+        if _ENGINE["key"] != key:
+            release_vllm_engine()
+            _ENGINE.update(key=key, llm=vllm.LLM(**self.settings))
+        self.llm = _ENGINE["llm"]
 
     def generate_batch(self, requests: list[Request], cfg: GenConfig, seed: int) -> list[list[dict]]:
         sp = self._vllm.SamplingParams(n=cfg.n, temperature=cfg.temperature, top_p=cfg.top_p, max_tokens=cfg.max_new_tokens, seed=seed)

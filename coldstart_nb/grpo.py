@@ -12,12 +12,13 @@ from typing import Sequence
 import torch
 
 from .core import Config, project_path, resolve, set_seed
-from .sft import PreflightError, add_lora, apply_freezing, last_checkpoint, load_recipe, preflight, restore_weights
+from .sft import (PreflightError, add_lora, apply_freezing, check_world_size, image_tokens, load_recipe, preflight,
+                             resume_from, save_final)
 
 # %% auto #0
-__all__ = ['group_advantages', 'zero_variance_groups', 'k3_kl', 'grpo_token_loss', 'GRPORecipe', 'batch_plan', 'grpo_config',
-           'RecordingReward', 'select_groups', 'rl_dataset', 'reward_functions', 'reward_weights', 'train_grpo',
-           'train_main']
+__all__ = ['group_advantages', 'zero_variance_groups', 'k3_kl', 'grpo_token_loss', 'GRPORecipe', 'batch_plan', 'grpo_memory',
+           'grpo_config', 'RecordingReward', 'collapse_image_tokens', 'select_groups', 'rl_dataset', 'reward_functions',
+           'reward_weights', 'train_grpo', 'training_summary', 'train_main', 'train_cli']
 
 # %% ../nbs/40_grpo.ipynb #eb6cdbf1
 def group_advantages(rewards: torch.Tensor, group_size: int, eps: float = 1e-6) -> torch.Tensor:
@@ -78,6 +79,7 @@ class GRPORecipe(Config):
     max_steps: int = -1                      # optimizer steps (-1: from episodes)
     lr: float = 1e-6                         # learning rate (constant)
     weight_decay: float = 1e-2               # AdamW weight decay
+    decay_all_params: bool = True            # decay biases and norms too (EasyR1's optimizer has no no-decay group)
     max_grad_norm: float = 1.0               # gradient clipping
     beta: float = 0.01                       # KL loss weight (k3 estimator)
     kl_clamp: float = 10.0                   # clamp of the per-token KL
@@ -98,6 +100,10 @@ class GRPORecipe(Config):
     max_refills: int = 3                     # cap on refill rounds per rollout batch
     use_vllm: bool = False                   # vLLM rollouts (GPU; pip install 'coldstart-nb[gpu]')
     vllm_mode: str = "colocate"              # 'colocate' or 'server' (trl vllm-serve)
+    vllm_tensor_parallel_size: int = 1       # GPUs one colocated vLLM engine spans
+    vllm_gpu_memory_utilization: float = 0.35  # share of each GPU's memory the colocated engine takes (weights + KV cache)
+    vllm_max_model_length: int = 0           # engine's longest sequence (0: max_prompt_length + max_completion_length)
+    vllm_sleep: bool = True                  # free vLLM's weights and KV cache while the policy trains (TRL sleep mode)
     bf16: bool = True                        # bf16 (ignored on CPU)
     gradient_checkpointing: bool = True      # recompute activations (ignored on CPU)
     deepspeed: str = ""                      # DeepSpeed config for multi-GPU ('' = none)
@@ -123,12 +129,42 @@ def batch_plan(r: GRPORecipe) -> dict:
     return {"per_device_train_batch_size": r.micro_batch, "gradient_accumulation_steps": accum, "steps_per_generation": updates * accum,
             "generation_batch_size": per_rollout // r.num_gpus * r.num_gpus, "updates_per_rollout": updates, "responses_per_update": per_update}
 
+# %% ../nbs/40_grpo.ipynb #1adb0659
+def grpo_memory(r: GRPORecipe, n_params: int, n_trainable: int, hidden: int, layers: int, vocab: int,
+                gpu_gb: float | None = None # device memory (GiB) vLLM's share is taken of (default: the recipe's gpu_memory_gb)
+               ) -> dict:
+    "Per-GPU GiB of a GRPO run: each part, the generation and training peaks, and whether the larger fits `gpu_memory_gb`."
+    from coldstart_nb.sft import zero_stage
+    gib, ws, z = 2**30, r.num_gpus, zero_stage(r.deepspeed)
+    gpu = gpu_gb or r.gpu_memory_gb
+    plan = batch_plan(r)
+    ref = 0 if r.lora or not r.beta else n_params
+    tokens = r.micro_batch * r.max_length
+    side = image_tokens(int(math.sqrt(r.max_pixels)), int(math.sqrt(r.max_pixels)), r.min_pixels, r.max_pixels) * 4   # 14x14 patches
+    parts = {"weights": 2 * n_params / (ws if z >= 3 else 1), "reference": 2 * ref / (ws if z >= 3 else 1),
+             # DeepSpeed: fp32 gradients, fp32 master weights + AdamW moments; plain Trainer on bf16 weights: bf16 grads and moments
+             "gradients": (4 if z else 2) * n_trainable / (ws if z >= 2 else 1),
+             "optimizer": (12 if z else 4) * n_trainable / (ws if z >= 1 else 1),
+             "zero3_buffers": 2 * 1e9 if z >= 3 else 0,
+             "activations": tokens * hidden * (2 * layers + 34) if r.gradient_checkpointing else tokens * hidden * 34 * layers,
+             "logits": 2 * 2 * r.micro_batch * r.max_completion_length * vocab,
+             "pixel_buffer": plan["generation_batch_size"] // ws * side * 3 * 2 * 14 * 14 * 4,
+             "vllm": r.vllm_gpu_memory_utilization * gpu * gib if r.use_vllm else 0}
+    parts = {k: round(v / gib, 2) for k, v in parts.items()}
+    resident = sum(parts[k] for k in ("weights", "reference", "gradients", "optimizer", "pixel_buffer"))
+    train = resident + parts["zero3_buffers"] + parts["activations"] + parts["logits"] + (0 if r.vllm_sleep else parts["vllm"])
+    gen = resident + parts["zero3_buffers"] + parts["vllm"]
+    return {**parts, "generation_peak": round(gen, 2), "training_peak": round(train, 2), "peak": round(max(gen, train), 2),
+            "gpu_memory_gb": gpu, "fits": max(gen, train) <= gpu}
+
 # %% ../nbs/40_grpo.ipynb #f95dbc60
 def grpo_config(r: GRPORecipe, out: Path):
     "TRL `GRPOConfig` with every value of the recipe (and the batch plan)."
     from trl import GRPOConfig
     cuda = torch.cuda.is_available(); plan = batch_plan(r)
-    kw = dict(use_vllm=True, vllm_mode=r.vllm_mode) if r.use_vllm else {}
+    kw = dict(use_vllm=True, vllm_mode=r.vllm_mode, vllm_tensor_parallel_size=r.vllm_tensor_parallel_size,
+              vllm_gpu_memory_utilization=r.vllm_gpu_memory_utilization, vllm_max_model_length=r.vllm_max_model_length or r.max_length,
+              vllm_enable_sleep_mode=r.vllm_sleep) if r.use_vllm else {}
     return GRPOConfig(output_dir=str(out), num_generations=r.num_generations, temperature=r.temperature, top_p=r.top_p,
                       max_completion_length=r.max_completion_length, per_device_train_batch_size=plan["per_device_train_batch_size"],
                       gradient_accumulation_steps=plan["gradient_accumulation_steps"], steps_per_generation=plan["steps_per_generation"],
@@ -188,6 +224,15 @@ def _stack(rows: list[dict], pad_id: int) -> dict:
     out["num_items_in_batch"] = out["completion_mask"].sum()
     return unsplit_pixel_values_by_grid(out)
 
+def collapse_image_tokens(ids: Sequence[int], image_token_id: int) -> list[int]:
+    "Prompt ids with every run of `image_token_id` cut to one token: the form vLLM expands itself from the images it is given."
+    out = []
+    for t in ids:
+        t = int(t)
+        if t == image_token_id and out and out[-1] == image_token_id: continue
+        out.append(t)
+    return out
+
 def select_groups(batches: list[torch.Tensor], group_size: int, want: int) -> list[tuple[int, int]]:
     "Pick `want` groups (batch index, group index) from successive reward batches, preferring groups with reward variance."
     good, rest = [], []
@@ -207,6 +252,11 @@ def _grpo_trainer_cls():
             super().__init__(*args, **kwargs)
             self.recipe, self._refill_ds, self._refill_pos = recipe, refill_dataset, 0
 
+        def get_decay_parameter_names(self, model) -> list[str]:
+            "EasyR1's optimizer decays every parameter (no bias/norm exemption); the HF default when `decay_all_params` is off."
+            if self.recipe.decay_all_params: return [n for n, _ in model.named_parameters()]
+            return super().get_decay_parameter_names(model)
+
         def _scale_advantages(self, out: dict, G: int) -> dict:
             adv = out["advantages"]; local = adv.shape[0]
             full = self.accelerator.gather(adv)
@@ -214,6 +264,13 @@ def _grpo_trainer_cls():
             start = self.accelerator.process_index * local
             out["advantages"] = adv / (std[start:start + local] + self.recipe.adv_eps)
             return out
+
+        def _generate_single_turn(self, prompt_ids, images, multimodal_fields, num_generations, *args, **kwargs):
+            "vLLM gets each image placeholder once (it expands it from the images); HF generation and the loss keep the expanded ids."
+            if self.use_vllm and images is not None:
+                tok = self.processing_class.image_token_id
+                prompt_ids = [collapse_image_tokens(p, tok) for p in prompt_ids]
+            return super()._generate_single_turn(prompt_ids, images, multimodal_fields, num_generations, *args, **kwargs)
 
         def _refill_inputs(self, n_prompts: int, G: int) -> list[dict]:
             ds = self._refill_ds; rows = []
@@ -296,10 +353,14 @@ def reward_weights(r: GRPORecipe) -> list[float]:
     return [float(p.split(":")[1]) if ":" in p else 1.0 for p in r.reward.split(",")]
 
 def train_grpo(r: GRPORecipe, model=None, processor=None, dataset=None, callbacks=None, check: bool = True, reward_funcs: list | None = None):
-    "Run GRPO by the recipe; returns (trainer, preflight report). Resumes from the last checkpoint when `r.resume`."
+    "Run GRPO by the recipe (one process, or each rank under `accelerate launch`); returns (trainer, preflight report)."
     from coldstart_nb.models import count_params, load_model, load_processor
+    check_world_size(r)
     set_seed(r.seed)
     src = resolve(r.model)
+    out = project_path(r.output_dir) if not Path(r.output_dir).is_absolute() else Path(r.output_dir)
+    cfg = grpo_config(r, out)   # before the model: under ZeRO-3 `from_pretrained` then partitions at load
+    cfg.reward_weights = reward_weights(r)
     model = model or load_model(src, dtype="auto")
     processor = processor or load_processor(src, min_pixels=r.min_pixels, max_pixels=r.max_pixels)
     processor.tokenizer.padding_side = "left"
@@ -310,29 +371,57 @@ def train_grpo(r: GRPORecipe, model=None, processor=None, dataset=None, callback
     ds = dataset if dataset is not None else rl_dataset(r.train_data, r.rl_system)
     report = preflight(r, model.config, count_params(model), count_params(model, trainable_only=True), length_limit=r.max_prompt_length,
                        tokens_per_device=r.micro_batch * r.max_length, frozen_copies=int(r.beta > 0 and not r.lora)) if check else {}
-    out = project_path(r.output_dir) if not Path(r.output_dir).is_absolute() else Path(r.output_dir)
-    cfg = grpo_config(r, out); cfg.reward_weights = reward_weights(r)
+    if check:
+        tc = model.config.text_config if hasattr(model.config, "text_config") else model.config
+        mem = report["grpo_memory_gb"] = grpo_memory(r, count_params(model), count_params(model, trainable_only=True), tc.hidden_size,
+                                                      tc.num_hidden_layers, tc.vocab_size)
+        if not mem["fits"]:
+            raise PreflightError(f"estimated peak {mem['peak']} GiB per GPU exceeds gpu_memory_gb={r.gpu_memory_gb} ({mem}): "
+                                 "lower micro_batch, vllm_gpu_memory_utilization or max_pixels, turn vllm_sleep on, or use more GPUs")
     trainer = _grpo_trainer_cls()(model=model, reward_funcs=reward_funcs or reward_functions(r), args=cfg, train_dataset=ds, processing_class=processor,
                                   callbacks=callbacks, recipe=r, refill_dataset=ds.shuffle(seed=r.seed + 1) if r.dynamic_sampling else None)
-    ck = last_checkpoint(out) if r.resume else None
-    if ck: restore_weights(trainer.model, ck)   # the policy; the reference stays the start model (see 30_sft)
-    trainer.train(resume_from_checkpoint=ck)
-    if r.lora: trainer.model.save_pretrained(out/"adapter")   # the adapters alone, then merged into the final weights (in place)
-    (trainer.model.merge_and_unload() if r.lora else trainer.model).save_pretrained(out/"final"); processor.save_pretrained(out/"final")
+    trainer.train(resume_from_checkpoint=resume_from(trainer, out, r.resume))   # the policy; the reference stays the start model
+    save_final(trainer, processor, out, r.lora, r.min_pixels, r.max_pixels)
     return trainer, report
 
 # %% ../nbs/40_grpo.ipynb #e520ddcb
+def training_summary(stage: str, trainer, seconds: float, output_dir: str) -> dict:
+    "The summary a run notebook records for a training stage: steps, first/last loss (SFT) or reward (GRPO), time, final checkpoint."
+    key = "loss" if stage == "sft" else "reward"
+    vals = [h[key] for h in trainer.state.log_history if key in h]
+    final = project_path(output_dir, "final") if not Path(output_dir).is_absolute() else Path(output_dir)/"final"
+    return {"steps": trainer.state.global_step, f"first_{key}": round(vals[0], 4) if vals else None,
+            f"last_{key}": round(vals[-1], 4) if vals else None, "seconds": round(seconds, 1),
+            "processes": trainer.accelerator.num_processes, "final": str(final)}
+
 def train_main(argv: list[str] | None = None):
-    "`coldstart-train {sft,grpo} --preset NAME [key=value ...]`: run a trainer from a preset (what `accelerate launch` starts)."
-    import argparse, yaml
-    from coldstart_nb.sft import SFTRecipe, train_sft
+    "`coldstart-train {sft,grpo} --preset NAME [key=value ...]`: run a trainer from a preset (`accelerate launch` starts it per rank)."
+    import argparse, time, yaml
+    from coldstart_nb.core import is_main_process, write_results
+    from coldstart_nb.sft import SFTRecipe, train_sft, yaml_load
     ap = argparse.ArgumentParser(description="Train with a coldstart-nb preset (reports/configs/<stage>_<preset>.yaml).")
-    ap.add_argument("stage", choices=["sft", "grpo"]); ap.add_argument("--preset", required=True)
+    ap.add_argument("stage", choices=["sft", "grpo"])
+    ap.add_argument("--preset", required=True)
+    ap.add_argument("--no-results", action="store_true", help="do not write reports/results/<stage>_<variant>.json")
     ap.add_argument("overrides", nargs="*", help="recipe fields as key=value (YAML values)")
     a = ap.parse_intermixed_args(argv)
     over = {k: yaml.safe_load(v) for k, v in (o.split("=", 1) for o in a.overrides)}
     cls = SFTRecipe if a.stage == "sft" else GRPORecipe
     recipe = load_recipe(a.stage, a.preset, cls, **over)
+    t0 = time.time()
     trainer, report = (train_sft if a.stage == "sft" else train_grpo)(recipe)
-    print({"stage": a.stage, "preset": a.preset, "steps": trainer.state.global_step, "preflight": report})
+    summary = training_summary(a.stage, trainer, time.time() - t0, recipe.output_dir)
+    if is_main_process():
+        print({"stage": a.stage, "preset": a.preset, "summary": summary, "preflight": report})
+        if not a.no_results:
+            variant = yaml_load(project_path("reports", "configs", f"{a.stage}_{a.preset}.yaml")).get("variant", a.preset)
+
+            extra = {"batch_plan": batch_plan(recipe)} if a.stage == "grpo" else {}
+            write_results(a.stage, variant, {"summary": summary, "log_history": trainer.state.log_history, "preflight": report, **extra},
+                          {**recipe.to_dict(), "variant": variant}, seed=recipe.seed)
     return trainer
+
+def train_cli(argv: list[str] | None = None) -> int:
+    "The `coldstart-train` console script: `train_main` with exit status 0 (a console script exits with what its function returns)."
+    train_main(argv)
+    return 0

@@ -15,18 +15,40 @@ from transformers import (AutoTokenizer, Qwen2Tokenizer, Qwen2_5_VLConfig, Qwen2
 from transformers.models.qwen2_5_vl.processing_qwen2_5_vl import Qwen2_5_VLProcessor
 from transformers.processing_utils import ProcessorMixin
 
-from .core import pick_device, pick_dtype, set_seed
+from .core import pick_device, pick_dtype, set_seed, write_json
 
 # %% auto #0
-__all__ = ['QWEN_SPECIAL', 'MODEL_PRESETS', 'VLProcessor', 'qwen_chat_template', 'load_processor', 'train_tokenizer',
-           'model_config', 'init_model', 'build_tiny_model', 'load_model', 'count_params']
+__all__ = ['QWEN_SPECIAL', 'STOCK_VIDEO_PROCESSOR', 'MODEL_PRESETS', 'stock_processor_configs', 'VLProcessor',
+           'qwen_chat_template', 'load_processor', 'train_tokenizer', 'model_config', 'init_model', 'build_tiny_model',
+           'load_model', 'count_params']
 
 # %% ../nbs/03_models.ipynb #eb76ee19
 QWEN_SPECIAL = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|vision_start|>", "<|vision_end|>",
                 "<|vision_pad|>", "<|image_pad|>", "<|video_pad|>"]
+# Qwen2VLVideoProcessor's own defaults (transformers 5.23), written so the stock processor finds a video config.
+STOCK_VIDEO_PROCESSOR = {"video_processor_type": "Qwen2VLVideoProcessor", "do_convert_rgb": True, "do_normalize": True,
+                         "do_rescale": True, "do_resize": True, "do_sample_frames": False, "image_mean": [0.48145466, 0.4578275, 0.40821073],
+                         "image_std": [0.26862954, 0.26130258, 0.27577711], "merge_size": 2, "patch_size": 14, "temporal_patch_size": 2,
+                         "resample": 3, "rescale_factor": 1 / 255, "min_frames": 4, "max_frames": 768,
+                         "size": {"shortest_edge": 128 * 28 * 28, "longest_edge": 768 * 28 * 28}}
+
+def stock_processor_configs(image_processor, min_pixels: int | None = None, # saved smallest image area (None: the processor's)
+                            max_pixels: int | None = None # saved largest image area (None: the processor's)
+                           ) -> dict[str, dict]:
+    "The stock Qwen2.5-VL processor files: `processor_config.json` (transformers 5) and the legacy per-part configs (transformers 4, vLLM)."
+    ip = image_processor.to_dict()
+    size = dict(ip.get("size") or {})
+    lo, hi = min_pixels or size.get("shortest_edge"), max_pixels or size.get("longest_edge")
+    if not (lo and hi and lo <= hi): raise ValueError(f"pixel settings min_pixels={lo} max_pixels={hi}: need 0 < min_pixels <= max_pixels")
+    ip.update(image_processor_type="Qwen2VLImageProcessor", size={"shortest_edge": lo, "longest_edge": hi}, min_pixels=lo, max_pixels=hi)
+    ip.pop("processor_class", None)
+    vp = dict(STOCK_VIDEO_PROCESSOR)
+    return {"processor_config.json": {"processor_class": "Qwen2_5_VLProcessor", "image_processor": ip, "video_processor": vp},
+            "preprocessor_config.json": {**ip, "processor_class": "Qwen2_5_VLProcessor"},
+            "video_preprocessor_config.json": {**vp, "processor_class": "Qwen2_5_VLProcessor"}}
 
 class VLProcessor(Qwen2_5_VLProcessor):
-    "Qwen2.5-VL processor for images only: PIL image processor, no video processor, no torchvision."
+    "Qwen2.5-VL processor for images only: PIL image processor, no video processor, no torchvision; saves the stock format."
     @classmethod
     def get_attributes(cls): return ["image_processor", "tokenizer"]
 
@@ -35,6 +57,16 @@ class VLProcessor(Qwen2_5_VLProcessor):
         self.image_token_id = tokenizer.convert_tokens_to_ids(self.image_token)
         self.video_token_id = tokenizer.convert_tokens_to_ids(self.video_token)
         ProcessorMixin.__init__(self, image_processor, tokenizer, chat_template=chat_template or tokenizer.chat_template)
+
+    def save_pretrained(self, save_directory, min_pixels: int | None = None, max_pixels: int | None = None, **kwargs):
+        "Save as the stock `Qwen2_5_VLProcessor` would (tokenizer, chat template, image and video processor configs) with these pixel settings."
+        d = Path(save_directory)
+        d.mkdir(parents=True, exist_ok=True)
+        self.tokenizer.chat_template = self.chat_template
+        self.tokenizer.save_pretrained(d)
+        if not (d/"chat_template.jinja").exists(): (d/"chat_template.jinja").write_text(self.chat_template)
+        for name, cfg in stock_processor_configs(self.image_processor, min_pixels, max_pixels).items(): write_json(d/name, cfg)
+        return [str(d/n) for n in ("processor_config.json", "preprocessor_config.json", "video_preprocessor_config.json")]
 
 def qwen_chat_template() -> str:
     "Qwen2.5-VL's chat template (the copy bundled with TRL)."
@@ -75,7 +107,7 @@ MODEL_PRESETS = {
     "small": dict(hidden=128, layers=4, heads=4, kv_heads=2, intermediate=256, v_depth=2, v_hidden=64, v_heads=2, vocab=1024),
     "base":  dict(hidden=256, layers=6, heads=4, kv_heads=2, intermediate=768, v_depth=4, v_hidden=128, v_heads=4, vocab=2048),
     "qwen2.5-vl-3b": dict(hidden=2048, layers=36, heads=16, kv_heads=2, intermediate=11008, v_depth=32, v_hidden=1280, v_heads=16,
-                          v_intermediate=3420, vocab=151936, mrope=[16, 24, 24], fullatt=[7, 15, 23, 31], tie=True),
+                          v_intermediate=3420, vocab=151936, mrope=[16, 24, 24], fullatt=[7, 15, 23, 31], tie=True, max_pos=128000),
 }
 
 def model_config(preset: str | dict, tokenizer) -> Qwen2_5_VLConfig:
@@ -88,7 +120,7 @@ def model_config(preset: str | dict, tokenizer) -> Qwen2_5_VLConfig:
     ids = tokenizer.convert_tokens_to_ids
     vocab = max(p["vocab"], len(tokenizer))
     text = dict(vocab_size=vocab, hidden_size=p["hidden"], intermediate_size=p["intermediate"], num_hidden_layers=p["layers"],
-                num_attention_heads=p["heads"], num_key_value_heads=p["kv_heads"], max_position_embeddings=4096,
+                num_attention_heads=p["heads"], num_key_value_heads=p["kv_heads"], max_position_embeddings=p.get("max_pos", 4096),
                 rope_parameters={"rope_type": "default", "rope_theta": 10000.0 if vocab < 10000 else 1000000.0, "mrope_section": mrope},
                 bos_token_id=None, eos_token_id=ids("<|im_end|>"), pad_token_id=ids("<|endoftext|>"), tie_word_embeddings=p.get("tie", True))
     depth = p["v_depth"]
@@ -124,10 +156,13 @@ def load_model(name_or_path: str | Path, dtype: str = "auto", # 'auto' (bf16 on 
                device: str = "auto", attn_implementation: str | None = None, # e.g. 'sdpa', 'flash_attention_2', 'eager'
                trust_remote_code: bool = False # off unless you trust the checkpoint's code
               ) -> Qwen2_5_VLForConditionalGeneration:
-    "Load a Qwen2.5-VL (hub id or directory) on a run-time device and dtype; remote code off by default."
-    dev = pick_device(device); dt = pick_dtype(dev, dtype)
+    "Load a Qwen2.5-VL (hub id or directory) on this process's device (`cuda:<local rank>` under a launcher) and dtype; remote code off."
+    from transformers.integrations import is_deepspeed_zero3_enabled
+    dev = pick_device(device)
+    dt = pick_dtype(dev, dtype)
     kw = {"attn_implementation": attn_implementation} if attn_implementation else {}
     m = Qwen2_5_VLForConditionalGeneration.from_pretrained(str(name_or_path), dtype=dt, trust_remote_code=trust_remote_code, **kw)
+    if is_deepspeed_zero3_enabled(): return m.eval()   # partitioned by zero.Init at load; DeepSpeed places the shards
     return m.to(dev).eval()
 
 def count_params(model, trainable_only: bool = False) -> int:

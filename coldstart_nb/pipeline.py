@@ -4,7 +4,7 @@
 
 # %% ../nbs/08_pipeline.ipynb #cde51139
 from __future__ import annotations
-import argparse, contextlib, fcntl, json, sys, time
+import argparse, contextlib, fcntl, json, subprocess, sys, time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,7 +13,8 @@ import yaml
 from .core import project_path
 
 # %% auto #0
-__all__ = ['STAGES', 'project_lock', 'tokenizer_texts', 'ensure_embedded', 'stage_config', 'run_stage', 'summarize', 'main']
+__all__ = ['STAGES', 'TRAIN_STAGES', 'project_lock', 'tokenizer_texts', 'ensure_embedded', 'stage_config', 'run_stage',
+           'summarize', 'launch_command', 'use_launcher', 'main']
 
 # %% ../nbs/08_pipeline.ipynb #45f881bb
 @contextlib.contextmanager
@@ -81,11 +82,36 @@ def summarize(results_dir: Path | None = None, variant: str = "default") -> str:
         rows.append(f"| {d['stage']} | {d['variant']} | " + ", ".join(f"{k}={v}" for k, v in s.items()) + " |")
     return "| stage | variant | summary |\n|---|---|---|\n" + "\n".join(rows)
 
+TRAIN_STAGES = {"base": "sft", "sft": "sft", "grpo": "grpo", "rlonly": "grpo"}
+
+def launch_command(config: str, preset: str, accelerate: str | None = None) -> list[str]:
+    "`accelerate launch` for a training stage's preset: the ZeRO-2/3 accelerate config its DeepSpeed file names, `num_gpus` processes."
+    from coldstart_nb.grpo import GRPORecipe
+    from coldstart_nb.sft import SFTRecipe, load_recipe, zero_stage
+    kind, name = stage_config(config, preset).stem.split("_", 1)
+    r = load_recipe(kind, name, SFTRecipe if kind == "sft" else GRPORecipe)
+    bin_dir = Path(sys.executable).parent
+    cmd = [accelerate or str(bin_dir/"accelerate"), "launch"]
+    z = zero_stage(r.deepspeed)
+    if z: cmd += ["--config_file", str(project_path("reports", "configs", "accelerate", f"deepspeed_zero{z}.yaml"))]
+    elif r.num_gpus > 1: cmd += ["--multi_gpu"]
+    return cmd + ["--num_processes", str(r.num_gpus), str(bin_dir/"coldstart-train"), kind, "--preset", name]
+
+def use_launcher(stage: str, config: str, preset: str, mode: str) -> bool:
+    "Whether a stage runs under `accelerate launch` (mode 'auto': training stages whose preset uses DeepSpeed or several GPUs)."
+    if stage not in TRAIN_STAGES or mode == "papermill": return False
+    if mode == "accelerate": return True
+    d = yaml.safe_load(stage_config(config, preset).read_text()) or {}
+    return bool(d.get("deepspeed")) or int(d.get("num_gpus", 1)) > 1
+
 def main(argv: list[str] | None = None):
     "`coldstart-reproduce`: run the pipeline's stages on a preset (default: the embedded CPU default)."
     ap = argparse.ArgumentParser(description="Run the coldstart-nb pipeline with papermill.")
     ap.add_argument("--preset", default="default", help="preset name in reports/configs (default: the embedded CPU default)")
     ap.add_argument("--stages", default="", help="comma-separated stages to run (default: all with a preset file)")
+    ap.add_argument("--launch", default="auto", choices=["auto", "papermill", "accelerate"],
+                    help="training stages: 'accelerate' runs them with `accelerate launch` (one process per GPU, the preset's "
+                         "DeepSpeed config), 'papermill' in the run notebook, 'auto' picks accelerate for multi-GPU/DeepSpeed presets")
     a = ap.parse_args(argv)
     names = [s for s, _, _ in STAGES]
     wanted = [s.strip() for s in a.stages.split(",") if s.strip()] or names
@@ -97,7 +123,14 @@ def main(argv: list[str] | None = None):
         if not stage_config(cfg, a.preset).exists():
             if a.stages: ap.error(f"stage {stage!r} has no preset file {stage_config(cfg, a.preset)}")
             print(f"== stage {stage}: skipped (no {stage_config(cfg, a.preset).name})", flush=True); continue
-        t = time.time(); print(f"== stage {stage}: {nb} ({stage_config(cfg, a.preset).name})", flush=True)
+        t = time.time()
+        if use_launcher(stage, cfg, a.preset, a.launch):
+            cmd = launch_command(cfg, a.preset)
+            print(f"== stage {stage}: {' '.join(cmd)}", flush=True)
+            subprocess.run(cmd, check=True, cwd=project_path())
+            print(f"   done in {time.time() - t:.0f}s", flush=True)
+            continue
+        print(f"== stage {stage}: {nb} ({stage_config(cfg, a.preset).name})", flush=True)
         out = run_stage(stage, nb, cfg, a.preset)
         print(f"   done in {time.time() - t:.0f}s -> {out.relative_to(project_path())}", flush=True)
     print(f"\npipeline finished in {time.time() - t0:.0f}s\n\n" + summarize(variant=a.preset))

@@ -11,13 +11,14 @@ from typing import Sequence
 
 import torch
 
-from .core import Config, project_path, resolve, set_seed
+from .core import Config, project_path, resolve, set_seed, world_size
 from .data import smart_resize
 
 # %% auto #0
 __all__ = ['SFTRecipe', 'load_recipe', 'yaml_load', 'part_of', 'apply_freezing', 'trainable_counts', 'add_lora', 'PreflightError',
            'image_tokens', 'estimate_memory', 'zero_stage', 'preflight', 'load_sft_data', 'sft_token_counts',
-           'last_checkpoint', 'restore_weights', 'sft_config', 'train_sft']
+           'last_checkpoint', 'restore_weights', 'needs_weight_restore', 'resume_from', 'save_final',
+           'check_world_size', 'model_max_length', 'sft_config', 'train_sft']
 
 # %% ../nbs/30_sft.ipynb #847ad017
 @dataclass
@@ -43,7 +44,9 @@ class SFTRecipe(Config):
     deepspeed: str = ""                    # DeepSpeed JSON config path ('' = none); launch with accelerate for multi-GPU
     min_pixels: int = 3136                 # smallest image area after resizing
     max_pixels: int = 1204224              # largest image area after resizing
-    max_length: int = 4096                 # longest tokenised example (prompt + response)
+    save_min_pixels: int = 0               # smallest image area written into the final checkpoint for the next stage (0: min_pixels)
+    save_max_pixels: int = 0               # largest image area written into the final checkpoint for the next stage (0: max_pixels)
+    max_length: int = 4096                 # longest tokenised example (prompt + response); 0: the model's maximum
     freeze_vision: bool = True             # freeze the vision encoder (patch embedding and blocks)
     train_merger: bool = True              # train the vision-language merger
     train_llm: bool = True                 # train the language model
@@ -132,7 +135,7 @@ def preflight(recipe, model_config, n_params: int, n_trainable: int, token_count
               length_limit: int | None = None, tokens_per_device: int | None = None, frozen_copies: int = 0) -> dict:
     "Check lengths and memory before training; raises PreflightError with the fix, else returns the report."
     tc = model_config.text_config if hasattr(model_config, "text_config") else model_config
-    limit = length_limit or recipe.max_length
+    limit = length_limit or recipe.max_length or int(tc.max_position_embeddings)   # max_length 0: the model's maximum
     worst_image = image_tokens(int(math.sqrt(recipe.max_pixels)), int(math.sqrt(recipe.max_pixels)), recipe.min_pixels, recipe.max_pixels)
     too_long = [(i, n) for i, n in token_counts if n > limit]
     tokens = tokens_per_device or recipe.per_device_batch * limit
@@ -187,9 +190,47 @@ def restore_weights(model, checkpoint: str | Path) -> None:
     from peft import PeftModel
     if isinstance(model, PeftModel): return   # the Trainer restores adapters itself
     saved = type(model).from_pretrained(str(checkpoint), dtype=next(model.parameters()).dtype)
-    model.load_state_dict(saved.state_dict(), strict=True); del saved
+    model.load_state_dict(saved.state_dict(), strict=True)
+    del saved
 
-def sft_config(recipe: SFTRecipe, out: Path, has_eval: bool):
+def needs_weight_restore(trainer) -> bool:
+    "Whether our strict `restore_weights` must run before resuming: not under DeepSpeed or FSDP, whose engines load their own shards."
+    return not (getattr(trainer, "is_deepspeed_enabled", False) or getattr(trainer, "is_fsdp_enabled", False))
+
+def resume_from(trainer, output_dir: str | Path, resume: bool) -> str | None:
+    "The checkpoint to resume from (None: start fresh); restores the weights strictly where the Trainer itself would load them loosely."
+    ck = last_checkpoint(output_dir) if resume else None
+    if ck and needs_weight_restore(trainer): restore_weights(trainer.model, ck)
+    return ck
+
+def save_final(trainer, processor, out: Path, lora: bool = False, min_pixels: int | None = None, max_pixels: int | None = None) -> Path:
+    "Write `out/final` in the stock Qwen2.5-VL format on every launch: `trainer.save_model` (gathers ZeRO-3 shards), rank 0 writes."
+    final = Path(out)/"final"
+    if lora:
+        if trainer.is_world_process_zero(): trainer.model.save_pretrained(out/"adapter")   # the adapters alone, then merged (in place)
+        merged = trainer.model.merge_and_unload()
+        if trainer.is_world_process_zero(): merged.save_pretrained(final)
+    else: trainer.save_model(str(final))                # every rank calls it: under ZeRO-3 it gathers the partitions
+    trainer.accelerator.wait_for_everyone()
+    if trainer.is_world_process_zero(): processor.save_pretrained(final, min_pixels=min_pixels or None, max_pixels=max_pixels or None)
+    trainer.accelerator.wait_for_everyone()
+    return final
+
+def check_world_size(recipe, world: int | None = None) -> int:
+    "The launch's process count, which must equal the preset's `num_gpus` (the batch plan divides by it): else a PreflightError."
+    world = world or world_size()
+    if world != recipe.num_gpus:
+        raise PreflightError(f"the preset assumes num_gpus={recipe.num_gpus} processes but this run has {world} (WORLD_SIZE): the batch "
+                             f"would silently shrink or grow by {world}/{recipe.num_gpus}. Launch with `accelerate launch --num_processes "
+                             f"{recipe.num_gpus} ...` (see `coldstart_nb.pipeline.launch_command`) or override num_gpus={world}.")
+    return world
+
+def model_max_length(model_config) -> int:
+    "The model's maximum sequence length (ms-swift's default SFT `max_length`)."
+    tc = model_config.text_config if hasattr(model_config, "text_config") else model_config
+    return int(tc.max_position_embeddings)
+
+def sft_config(recipe: SFTRecipe, out: Path, has_eval: bool, max_length: int | None = None):
     "TRL `SFTConfig` with every value of the recipe."
     from trl import SFTConfig
     cuda = torch.cuda.is_available()
@@ -199,32 +240,37 @@ def sft_config(recipe: SFTRecipe, out: Path, has_eval: bool):
                      per_device_eval_batch_size=recipe.per_device_batch, gradient_accumulation_steps=recipe.grad_accum,
                      bf16=recipe.bf16 and cuda, gradient_checkpointing=recipe.gradient_checkpointing and cuda,
                      deepspeed=str(project_path(recipe.deepspeed)) if recipe.deepspeed and cuda else None,
-                     max_length=recipe.max_length, logging_steps=recipe.logging_steps, save_steps=recipe.save_steps,
+                     max_length=max_length or recipe.max_length or None, logging_steps=recipe.logging_steps, save_steps=recipe.save_steps,
                      save_total_limit=recipe.save_total_limit, eval_strategy="epoch" if has_eval else "no", report_to="none",
-                     seed=recipe.seed, data_seed=recipe.seed, use_cpu=not cuda, dataloader_num_workers=0, remove_unused_columns=True)
+                     seed=recipe.seed, data_seed=recipe.seed, use_cpu=not cuda, dataloader_num_workers=0, remove_unused_columns=True,
+                     ddp_find_unused_parameters=False if world_size() > 1 else None)
 
 def train_sft(recipe: SFTRecipe, model=None, processor=None, dataset=None, callbacks=None, check: bool = True):
-    "Run SFT by the recipe; returns (trainer, preflight report). Resumes from the last checkpoint when `recipe.resume`."
+    "Run SFT by the recipe (one process, or each rank under `accelerate launch`); returns (trainer, preflight report)."
     from trl import SFTTrainer
     from coldstart_nb.models import load_model, load_processor, count_params
+    check_world_size(recipe)
+    lo, hi = recipe.save_min_pixels or recipe.min_pixels, recipe.save_max_pixels or recipe.max_pixels
+    if not 0 < lo <= hi: raise PreflightError(f"the checkpoint's pixel settings save_min_pixels={lo} > save_max_pixels={hi}: fix the preset")
     set_seed(recipe.seed)
     src = resolve(recipe.model)
-    model = model or load_model(src, dtype="auto")
-    processor = processor or load_processor(src, min_pixels=recipe.min_pixels, max_pixels=recipe.max_pixels)
-    apply_freezing(model, recipe)
-    if recipe.lora: model = add_lora(model, recipe)
+    out = project_path(recipe.output_dir) if not Path(recipe.output_dir).is_absolute() else Path(recipe.output_dir)
     ds = dataset if dataset is not None else load_sft_data(recipe.data)
     ds = ds.remove_columns([c for c in ds.column_names if c not in ("prompt", "completion", "images")])
     split = ds.train_test_split(test_size=recipe.eval_fraction, seed=recipe.seed) if recipe.eval_fraction > 0 and len(ds) * recipe.eval_fraction >= 1 else None
-    report = preflight(recipe, model.config, count_params(model), count_params(model, trainable_only=True),
-                       sft_token_counts(ds, processor)) if check else {}
-    out = project_path(recipe.output_dir) if not Path(recipe.output_dir).is_absolute() else Path(recipe.output_dir)
-    trainer = SFTTrainer(model=model, args=sft_config(recipe, out, split is not None), train_dataset=split["train"] if split else ds,
+    args = sft_config(recipe, out, split is not None)   # before the model: under ZeRO-3 `from_pretrained` then partitions at load
+    model = model or load_model(src, dtype="auto")
+    processor = processor or load_processor(src, min_pixels=recipe.min_pixels, max_pixels=recipe.max_pixels)
+    limit = recipe.max_length or model_max_length(model.config)
+    args.max_length = limit
+    apply_freezing(model, recipe)
+    if recipe.lora: model = add_lora(model, recipe)
+    counts = sft_token_counts(ds, processor) if check else []
+    longest = max((n for _, n in counts), default=limit)
+    report = preflight(recipe, model.config, count_params(model), count_params(model, trainable_only=True), counts, length_limit=limit,
+                       tokens_per_device=recipe.per_device_batch * min(limit, longest)) if check else {}
+    trainer = SFTTrainer(model=model, args=args, train_dataset=split["train"] if split else ds,
                          eval_dataset=split["test"] if split else None, processing_class=processor, callbacks=callbacks)
-    ck = last_checkpoint(out) if recipe.resume else None
-    if ck: restore_weights(trainer.model, ck)
-    trainer.train(resume_from_checkpoint=ck)
-    final = out/"final"
-    if recipe.lora: trainer.model.save_pretrained(out/"adapter")   # the adapters alone, then merged into the final weights (in place)
-    (trainer.model.merge_and_unload() if recipe.lora else trainer.model).save_pretrained(final); processor.save_pretrained(final)
+    trainer.train(resume_from_checkpoint=resume_from(trainer, out, recipe.resume))
+    save_final(trainer, processor, out, recipe.lora, lo, hi)
     return trainer, report
