@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #9af89ff4
 from __future__ import annotations
-import dataclasses, datetime, hashlib, json, os, platform, random, subprocess, tempfile, typing
+import dataclasses, datetime, hashlib, json, os, platform, random, subprocess, sys, tempfile, typing, weakref
 from dataclasses import dataclass, field, fields, asdict
 from importlib import metadata as importlib_metadata
 from pathlib import Path
@@ -16,7 +16,7 @@ import yaml
 # %% auto #0
 __all__ = ['PACKAGES', 'project_root', 'project_path', 'resolve', 'ConfigError', 'Config', 'atomic_write', 'write_json',
            'set_seed', 'pick_device', 'pick_dtype', 'git_info', 'package_versions', 'redact', 'run_metadata',
-           'write_results', 'RecordStore', 'stable_hash', 'find_last_boxed']
+           'write_results', 'StoreError', 'digest', 'fingerprint_diff', 'RecordStore', 'stable_hash', 'find_last_boxed']
 
 # %% ../nbs/00_core.ipynb #b3a1375a
 def project_root() -> Path:
@@ -187,13 +187,104 @@ def write_results(stage: str, # pipeline stage, e.g. 'eval'
     return write_json(out_dir/f"{stage}_{variant}.json", payload)
 
 # %% ../nbs/00_core.ipynb #ec9352c1
+class StoreError(RuntimeError):
+    "A record store that cannot be used as asked: made by another run, or being written by another process."
+
+def digest(obj, n: int = 16) -> str:
+    "A short, process-independent hex digest of a JSON-able object (key order does not matter)."
+    blob = json.dumps(obj, sort_keys=True, ensure_ascii=False, default=str).encode()
+    return hashlib.sha256(blob).hexdigest()[:n]
+
+def _flat(d: dict, prefix: str = "") -> dict:
+    "Nested dict -> {'a.b': value}, for naming what differs between two fingerprints."
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, dict) and v: out.update(_flat(v, f"{prefix}{k}."))
+        else: out[f"{prefix}{k}"] = v
+    return out
+
+def fingerprint_diff(old: dict, new: dict, limit: int = 6) -> str:
+    "A one-line description of the keys whose values differ between two fingerprints."
+    a, b = _flat(old), _flat(new)
+    diff = [k for k in sorted(set(a) | set(b)) if a.get(k, "<absent>") != b.get(k, "<absent>")]
+    parts = [f"{k}: {str(a.get(k, '<absent>'))[:60]!r} (stored) vs {str(b.get(k, '<absent>'))[:60]!r} (now)" for k in diff[:limit]]
+    return "; ".join(parts) + (f"; and {len(diff) - limit} more" if len(diff) > limit else "")
+
+_HELD: dict[str, list] = {}   # lock path -> [open file, holders in this process]
+
+def _lock(path: Path):
+    "Take the exclusive lock `path` for this process (re-entrant within it); StoreError if another process holds it."
+    try: import fcntl
+    except ImportError: return None   # no advisory locks on this platform
+    key = str(path.resolve())
+    if key in _HELD:
+        _HELD[key][1] += 1
+        return key
+    f = open(path, "a+")
+    try: fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        f.seek(0)
+        holder = f.read().strip() or "unknown"
+        f.close()
+        raise StoreError(f"{path.with_suffix('')} is being written by another run (pid {holder}); "
+                         "wait for it to finish, or write to another path") from None
+    f.seek(0)
+    f.truncate()
+    f.write(str(os.getpid()))
+    f.flush()
+    _HELD[key] = [f, 1]
+    return key
+
+def _unlock(key):
+    "Release one hold on a lock taken by `_lock`."
+    if key is None or key not in _HELD: return
+    _HELD[key][1] -= 1
+    if _HELD[key][1] <= 0: _HELD.pop(key)[0].close()   # closing the file releases the flock
+
 class RecordStore:
-    "Append-only JSONL store keyed by `key`; survives kills (torn last line repaired) and never duplicates a key."
-    def __init__(self, path: str | Path, key: str = "id"):
-        self.path, self.key = Path(path), key
+    "Append-only JSONL store keyed by `key`; survives kills, never duplicates a key, refuses records made by another run."
+    def __init__(self, path: str | Path, key: str = "id",
+                 fingerprint: dict | None = None, # what produces the records; reopening with another one is refused
+                 on_mismatch: str = "error", # 'error', or 'fresh': move the old records aside and start again
+                 lock: bool = True # hold an exclusive lock while open (False: a reader)
+                ):
+        if on_mismatch not in ("error", "fresh"): raise ValueError(f"on_mismatch must be 'error' or 'fresh', not {on_mismatch!r}")
+        self.path, self.key, self.fingerprint = Path(path), key, fingerprint
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = _lock(self.path.with_name(self.path.name + ".lock")) if lock else None
+        if self._lock is not None: self._finalizer = weakref.finalize(self, _unlock, self._lock)
         self._repair()
         self._keys = {r[self.key] for r in self._read()}
+        self.moved_to: Path | None = None
+        if fingerprint is not None: self._check(fingerprint, on_mismatch)
+        self.reused = len(self._keys)   # records found from an earlier (matching) run
+
+    @property
+    def fingerprint_path(self) -> Path: return self.path.with_name(self.path.name + ".fingerprint.json")
+
+    def _check(self, fp: dict, on_mismatch: str):
+        "Compare `fp` with the stored fingerprint; adopt it for an empty store."
+        fpp = self.fingerprint_path
+        stored = json.loads(fpp.read_text(encoding="utf-8")) if fpp.exists() else None
+        if self._keys and stored != json.loads(json.dumps(fp, default=str)):
+            why = ("no fingerprint was stored with them, so what made them is unknown" if stored is None
+                   else "they were made by another run: " + fingerprint_diff(stored, fp))
+            if on_mismatch == "error":
+                raise StoreError(f"{self.path}: {len(self._keys)} stored records cannot be reused, {why}. Delete {self.path.name}"
+                                 f" (and {fpp.name}), write to another path, or pass on_mismatch='fresh' to move them aside.")
+            stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%S")
+            self.moved_to = self.path.with_name(f"{self.path.stem}.stale-{stamp}{self.path.suffix}")
+            os.replace(self.path, self.moved_to)
+            if fpp.exists(): os.replace(fpp, self.moved_to.with_name(self.moved_to.name + ".fingerprint.json"))
+            self._keys = set()
+        if not self._keys or stored is None: write_json(fpp, fp)
+
+    def close(self):
+        "Release the lock (also done when the store is garbage-collected)."
+        if self._lock is not None: self._finalizer()
+
+    def __enter__(self): return self
+    def __exit__(self, *exc): self.close()
 
     def _repair(self):
         "Cut a torn (unterminated) final line left by a kill mid-write."
@@ -205,12 +296,15 @@ class RecordStore:
 
     def _read(self) -> Iterator[dict]:
         if not self.path.exists(): return
-        with open(self.path, encoding="utf-8") as f:
+        with open(self.path, encoding="utf-8", errors="strict") as f:
             for i, line in enumerate(f, 1):
                 if not line.strip(): continue
-                try: yield json.loads(line)
+                try: rec = json.loads(line)
                 except json.JSONDecodeError as e:
-                    raise ValueError(f"{self.path}:{i}: corrupt record ({e}); remove that line to resume") from None
+                    raise StoreError(f"{self.path}:{i}: corrupt record ({e}); remove that line to resume") from None
+                if not isinstance(rec, dict) or self.key not in rec:
+                    raise StoreError(f"{self.path}:{i}: a record must be a JSON object with a {self.key!r} field; remove that line")
+                yield rec
 
     def __contains__(self, k) -> bool: return k in self._keys
     def __len__(self) -> int: return len(self._keys)
@@ -225,10 +319,13 @@ class RecordStore:
             if self.key not in r: raise KeyError(f"record has no {self.key!r} field: {str(r)[:200]}")
             k = r[self.key]
             if k in self._keys or k in new: continue
-            new.add(k); lines.append(json.dumps(r, ensure_ascii=False, default=str) + "\n")
+            new.add(k)
+            lines.append(json.dumps(r, ensure_ascii=False, default=str) + "\n")
         if lines:
             with open(self.path, "a", encoding="utf-8") as f:
-                f.write("".join(lines)); f.flush(); os.fsync(f.fileno())
+                f.write("".join(lines))
+                f.flush()
+                os.fsync(f.fileno())
             self._keys |= new
         return len(lines)
 
@@ -237,7 +334,8 @@ class RecordStore:
         seen, out = set(), []
         for r in self._read():
             if r[self.key] in seen: continue
-            seen.add(r[self.key]); out.append(r)
+            seen.add(r[self.key])
+            out.append(r)
         return out
 
     def todo(self, items: Iterable, key=lambda x: x["id"]) -> list:
