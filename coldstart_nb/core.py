@@ -14,9 +14,10 @@ import numpy as np
 import yaml
 
 # %% auto #0
-__all__ = ['PACKAGES', 'project_root', 'project_path', 'resolve', 'ConfigError', 'Config', 'atomic_write', 'write_json',
-           'set_seed', 'pick_device', 'pick_dtype', 'git_info', 'package_versions', 'redact', 'run_metadata',
-           'write_results', 'StoreError', 'digest', 'fingerprint_diff', 'RecordStore', 'stable_hash', 'find_last_boxed']
+__all__ = ['PACKAGES', 'project_root', 'project_path', 'resolve', 'ConfigError', 'unknown_keys_message', 'Config', 'atomic_write',
+           'write_json', 'check_params', 'set_seed', 'pick_device', 'pick_dtype', 'git_info', 'package_versions',
+           'redact', 'run_metadata', 'write_results', 'StoreError', 'digest', 'fingerprint_diff', 'RecordStore',
+           'stable_hash', 'find_last_boxed']
 
 # %% ../nbs/00_core.ipynb #b3a1375a
 def project_root() -> Path:
@@ -48,14 +49,25 @@ def resolve(name: str | Path) -> str:
 class ConfigError(ValueError):
     "A configuration file or dict that does not fit its config class."
 
+_SIMPLE = {"int": int, "float": float, "str": str, "bool": bool}
+
 def _coerce(value, tp, name):
     "Coerce a YAML value to the simple annotated type `tp` (int/float/str/bool); other types pass through."
-    if isinstance(tp, str): tp = {"int": int, "float": float, "str": str, "bool": bool}.get(tp.split("|")[0].strip(), None)
+    if isinstance(tp, str): tp = _SIMPLE.get(tp.split("|")[0].strip(), None)
     if tp is float and isinstance(value, (int, float)) and not isinstance(value, bool): return float(value)
     if tp is int and isinstance(value, float) and value.is_integer(): return int(value)
-    if tp in (int, float, str, bool) and value is not None and not isinstance(value, tp):
+    wrong = tp in (int, float) and isinstance(value, bool)   # True is an int to Python, never a step count to us
+    if tp in (int, float, str, bool) and value is not None and (wrong or not isinstance(value, tp)):
         raise ConfigError(f"config key {name!r}: expected {tp.__name__}, got {type(value).__name__} {value!r}")
     return value
+
+def unknown_keys_message(unknown, valid, what: str = "key") -> str:
+    "'unknown key(s) [...] (did you mean ...?); valid keys are [...]' for an error."
+    import difflib
+    hints = {u: difflib.get_close_matches(u, list(valid), n=1) for u in unknown}
+    hint = ", ".join(f"{u!r} -> {h[0]!r}" for u, h in hints.items() if h)
+    return (f"unknown {what}(s) {sorted(unknown)}" + (f" (did you mean {hint}?)" if hint else "")
+            + f"; valid {what}s are {sorted(valid)}")
 
 @dataclass
 class Config:
@@ -66,7 +78,7 @@ class Config:
         "Build from a dict, rejecting unknown keys by name."
         names = {f.name: f for f in fields(cls)}
         unknown = sorted(set(d) - set(names))
-        if unknown: raise ConfigError(f"{cls.__name__}: unknown key(s) {unknown}; valid keys are {sorted(names)}")
+        if unknown: raise ConfigError(f"{cls.__name__}: " + unknown_keys_message(unknown, names))
         return cls(**{k: _coerce(v, names[k].type, k) for k, v in d.items()})
 
     @classmethod
@@ -104,6 +116,21 @@ def atomic_write(path: str | Path, data: str | bytes # text is written as UTF-8
 def write_json(path: str | Path, obj, indent: int = 2) -> Path:
     "Atomically write `obj` as JSON (keys kept in insertion order)."
     return atomic_write(path, json.dumps(obj, indent=indent, ensure_ascii=False, default=str) + "\n")
+
+# %% ../nbs/00_core.ipynb #c0a1b2d1
+def check_params(ns: dict, # the notebook's globals() after the injected parameters
+                 before: set # names bound before the parameters cell, e.g. `set(globals())` in the imports cell
+                ) -> dict:
+    "Validate papermill parameters against the parameters cell's annotations; coerces in place, returns them."
+    declared = dict(ns.get("__annotations__", {}))
+    if not declared: raise ConfigError("no annotated parameters found: declare them as `name: type = value` in the parameters cell")
+    new = {k for k in set(ns) - set(before) - set(declared) if not k.startswith("_")}
+    if new: raise ConfigError("parameters: " + unknown_keys_message(new, declared, "parameter"))
+    for k, tp in declared.items():
+        name = tp if isinstance(tp, str) else getattr(tp, "__name__", str(tp))
+        try: ns[k] = _coerce(ns[k], _SIMPLE.get(name.split("|")[0].strip(), tp), k)
+        except ConfigError: raise ConfigError(f"parameter {k!r}: expected {name}, got {type(ns[k]).__name__} {ns[k]!r}") from None
+    return {k: ns[k] for k in declared}
 
 # %% ../nbs/00_core.ipynb #7c37020f
 def set_seed(seed: int # seeds python, numpy and torch (all devices)
