@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #9af89ff4
 from __future__ import annotations
-import dataclasses, datetime, hashlib, json, os, platform, random, subprocess, tempfile, typing
+import dataclasses, datetime, hashlib, json, os, platform, random, subprocess, sys, tempfile, typing, weakref
 from dataclasses import dataclass, field, fields, asdict
 from importlib import metadata as importlib_metadata
 from pathlib import Path
@@ -14,10 +14,10 @@ import numpy as np
 import yaml
 
 # %% auto #0
-__all__ = ['PACKAGES', 'project_root', 'project_path', 'resolve', 'ConfigError', 'Config', 'atomic_write', 'write_json',
-           'set_seed', 'world_size', 'local_rank', 'is_main_process', 'pick_device', 'pick_dtype', 'git_info',
-           'package_versions', 'redact', 'run_metadata', 'write_results', 'RecordStore', 'stable_hash',
-           'find_last_boxed']
+__all__ = ['PACKAGES', 'project_root', 'project_path', 'resolve', 'ConfigError', 'unknown_keys_message', 'Config', 'atomic_write',
+           'write_json', 'check_params', 'set_seed', 'world_size', 'local_rank', 'is_main_process', 'pick_device',
+           'pick_dtype', 'git_info', 'package_versions', 'redact', 'run_metadata', 'write_results', 'StoreError',
+           'digest', 'fingerprint_diff', 'RecordStore', 'stable_hash', 'find_last_boxed']
 
 # %% ../nbs/00_core.ipynb #b3a1375a
 def project_root() -> Path:
@@ -49,14 +49,25 @@ def resolve(name: str | Path) -> str:
 class ConfigError(ValueError):
     "A configuration file or dict that does not fit its config class."
 
+_SIMPLE = {"int": int, "float": float, "str": str, "bool": bool}
+
 def _coerce(value, tp, name):
     "Coerce a YAML value to the simple annotated type `tp` (int/float/str/bool); other types pass through."
-    if isinstance(tp, str): tp = {"int": int, "float": float, "str": str, "bool": bool}.get(tp.split("|")[0].strip(), None)
+    if isinstance(tp, str): tp = _SIMPLE.get(tp.split("|")[0].strip(), None)
     if tp is float and isinstance(value, (int, float)) and not isinstance(value, bool): return float(value)
     if tp is int and isinstance(value, float) and value.is_integer(): return int(value)
-    if tp in (int, float, str, bool) and value is not None and not isinstance(value, tp):
+    wrong = tp in (int, float) and isinstance(value, bool)   # True is an int to Python, never a step count to us
+    if tp in (int, float, str, bool) and value is not None and (wrong or not isinstance(value, tp)):
         raise ConfigError(f"config key {name!r}: expected {tp.__name__}, got {type(value).__name__} {value!r}")
     return value
+
+def unknown_keys_message(unknown, valid, what: str = "key") -> str:
+    "'unknown key(s) [...] (did you mean ...?); valid keys are [...]' for an error."
+    import difflib
+    hints = {u: difflib.get_close_matches(u, list(valid), n=1) for u in unknown}
+    hint = ", ".join(f"{u!r} -> {h[0]!r}" for u, h in hints.items() if h)
+    return (f"unknown {what}(s) {sorted(unknown)}" + (f" (did you mean {hint}?)" if hint else "")
+            + f"; valid {what}s are {sorted(valid)}")
 
 @dataclass
 class Config:
@@ -67,7 +78,7 @@ class Config:
         "Build from a dict, rejecting unknown keys by name."
         names = {f.name: f for f in fields(cls)}
         unknown = sorted(set(d) - set(names))
-        if unknown: raise ConfigError(f"{cls.__name__}: unknown key(s) {unknown}; valid keys are {sorted(names)}")
+        if unknown: raise ConfigError(f"{cls.__name__}: " + unknown_keys_message(unknown, names))
         return cls(**{k: _coerce(v, names[k].type, k) for k, v in d.items()})
 
     @classmethod
@@ -105,6 +116,21 @@ def atomic_write(path: str | Path, data: str | bytes # text is written as UTF-8
 def write_json(path: str | Path, obj, indent: int = 2) -> Path:
     "Atomically write `obj` as JSON (keys kept in insertion order)."
     return atomic_write(path, json.dumps(obj, indent=indent, ensure_ascii=False, default=str) + "\n")
+
+# %% ../nbs/00_core.ipynb #c0a1b2d1
+def check_params(ns: dict, # the notebook's globals() after the injected parameters
+                 before: set # names bound before the parameters cell, e.g. `set(globals())` in the imports cell
+                ) -> dict:
+    "Validate papermill parameters against the parameters cell's annotations; coerces in place, returns them."
+    declared = dict(ns.get("__annotations__", {}))
+    if not declared: raise ConfigError("no annotated parameters found: declare them as `name: type = value` in the parameters cell")
+    new = {k for k in set(ns) - set(before) - set(declared) if not k.startswith("_")}
+    if new: raise ConfigError("parameters: " + unknown_keys_message(new, declared, "parameter"))
+    for k, tp in declared.items():
+        name = tp if isinstance(tp, str) else getattr(tp, "__name__", str(tp))
+        try: ns[k] = _coerce(ns[k], _SIMPLE.get(name.split("|")[0].strip(), tp), k)
+        except ConfigError: raise ConfigError(f"parameter {k!r}: expected {name}, got {type(ns[k]).__name__} {ns[k]!r}") from None
+    return {k: ns[k] for k in declared}
 
 # %% ../nbs/00_core.ipynb #7c37020f
 def set_seed(seed: int # seeds python, numpy and torch (all devices)
@@ -202,13 +228,104 @@ def write_results(stage: str, # pipeline stage, e.g. 'eval'
     return write_json(out_dir/f"{stage}_{variant}.json", payload)
 
 # %% ../nbs/00_core.ipynb #ec9352c1
+class StoreError(RuntimeError):
+    "A record store that cannot be used as asked: made by another run, or being written by another process."
+
+def digest(obj, n: int = 16) -> str:
+    "A short, process-independent hex digest of a JSON-able object (key order does not matter)."
+    blob = json.dumps(obj, sort_keys=True, ensure_ascii=False, default=str).encode()
+    return hashlib.sha256(blob).hexdigest()[:n]
+
+def _flat(d: dict, prefix: str = "") -> dict:
+    "Nested dict -> {'a.b': value}, for naming what differs between two fingerprints."
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, dict) and v: out.update(_flat(v, f"{prefix}{k}."))
+        else: out[f"{prefix}{k}"] = v
+    return out
+
+def fingerprint_diff(old: dict, new: dict, limit: int = 6) -> str:
+    "A one-line description of the keys whose values differ between two fingerprints."
+    a, b = _flat(old), _flat(new)
+    diff = [k for k in sorted(set(a) | set(b)) if a.get(k, "<absent>") != b.get(k, "<absent>")]
+    parts = [f"{k}: {str(a.get(k, '<absent>'))[:60]!r} (stored) vs {str(b.get(k, '<absent>'))[:60]!r} (now)" for k in diff[:limit]]
+    return "; ".join(parts) + (f"; and {len(diff) - limit} more" if len(diff) > limit else "")
+
+_HELD: dict[str, list] = {}   # lock path -> [open file, holders in this process]
+
+def _lock(path: Path):
+    "Take the exclusive lock `path` for this process (re-entrant within it); StoreError if another process holds it."
+    try: import fcntl
+    except ImportError: return None   # no advisory locks on this platform
+    key = str(path.resolve())
+    if key in _HELD:
+        _HELD[key][1] += 1
+        return key
+    f = open(path, "a+")
+    try: fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        f.seek(0)
+        holder = f.read().strip() or "unknown"
+        f.close()
+        raise StoreError(f"{path.with_suffix('')} is being written by another run (pid {holder}); "
+                         "wait for it to finish, or write to another path") from None
+    f.seek(0)
+    f.truncate()
+    f.write(str(os.getpid()))
+    f.flush()
+    _HELD[key] = [f, 1]
+    return key
+
+def _unlock(key):
+    "Release one hold on a lock taken by `_lock`."
+    if key is None or key not in _HELD: return
+    _HELD[key][1] -= 1
+    if _HELD[key][1] <= 0: _HELD.pop(key)[0].close()   # closing the file releases the flock
+
 class RecordStore:
-    "Append-only JSONL store keyed by `key`; survives kills (torn last line repaired) and never duplicates a key."
-    def __init__(self, path: str | Path, key: str = "id"):
-        self.path, self.key = Path(path), key
+    "Append-only JSONL store keyed by `key`; survives kills, never duplicates a key, refuses records made by another run."
+    def __init__(self, path: str | Path, key: str = "id",
+                 fingerprint: dict | None = None, # what produces the records; reopening with another one is refused
+                 on_mismatch: str = "error", # 'error', or 'fresh': move the old records aside and start again
+                 lock: bool = True # hold an exclusive lock while open (False: a reader)
+                ):
+        if on_mismatch not in ("error", "fresh"): raise ValueError(f"on_mismatch must be 'error' or 'fresh', not {on_mismatch!r}")
+        self.path, self.key, self.fingerprint = Path(path), key, fingerprint
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = _lock(self.path.with_name(self.path.name + ".lock")) if lock else None
+        if self._lock is not None: self._finalizer = weakref.finalize(self, _unlock, self._lock)
         self._repair()
         self._keys = {r[self.key] for r in self._read()}
+        self.moved_to: Path | None = None
+        if fingerprint is not None: self._check(fingerprint, on_mismatch)
+        self.reused = len(self._keys)   # records found from an earlier (matching) run
+
+    @property
+    def fingerprint_path(self) -> Path: return self.path.with_name(self.path.name + ".fingerprint.json")
+
+    def _check(self, fp: dict, on_mismatch: str):
+        "Compare `fp` with the stored fingerprint; adopt it for an empty store."
+        fpp = self.fingerprint_path
+        stored = json.loads(fpp.read_text(encoding="utf-8")) if fpp.exists() else None
+        if self._keys and stored != json.loads(json.dumps(fp, default=str)):
+            why = ("no fingerprint was stored with them, so what made them is unknown" if stored is None
+                   else "they were made by another run: " + fingerprint_diff(stored, fp))
+            if on_mismatch == "error":
+                raise StoreError(f"{self.path}: {len(self._keys)} stored records cannot be reused, {why}. Delete {self.path.name}"
+                                 f" (and {fpp.name}), write to another path, or pass on_mismatch='fresh' to move them aside.")
+            stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%S")
+            self.moved_to = self.path.with_name(f"{self.path.stem}.stale-{stamp}{self.path.suffix}")
+            os.replace(self.path, self.moved_to)
+            if fpp.exists(): os.replace(fpp, self.moved_to.with_name(self.moved_to.name + ".fingerprint.json"))
+            self._keys = set()
+        if not self._keys or stored is None: write_json(fpp, fp)
+
+    def close(self):
+        "Release the lock (also done when the store is garbage-collected)."
+        if self._lock is not None: self._finalizer()
+
+    def __enter__(self): return self
+    def __exit__(self, *exc): self.close()
 
     def _repair(self):
         "Cut a torn (unterminated) final line left by a kill mid-write."
@@ -220,12 +337,15 @@ class RecordStore:
 
     def _read(self) -> Iterator[dict]:
         if not self.path.exists(): return
-        with open(self.path, encoding="utf-8") as f:
+        with open(self.path, encoding="utf-8", errors="strict") as f:
             for i, line in enumerate(f, 1):
                 if not line.strip(): continue
-                try: yield json.loads(line)
+                try: rec = json.loads(line)
                 except json.JSONDecodeError as e:
-                    raise ValueError(f"{self.path}:{i}: corrupt record ({e}); remove that line to resume") from None
+                    raise StoreError(f"{self.path}:{i}: corrupt record ({e}); remove that line to resume") from None
+                if not isinstance(rec, dict) or self.key not in rec:
+                    raise StoreError(f"{self.path}:{i}: a record must be a JSON object with a {self.key!r} field; remove that line")
+                yield rec
 
     def __contains__(self, k) -> bool: return k in self._keys
     def __len__(self) -> int: return len(self._keys)
@@ -240,10 +360,13 @@ class RecordStore:
             if self.key not in r: raise KeyError(f"record has no {self.key!r} field: {str(r)[:200]}")
             k = r[self.key]
             if k in self._keys or k in new: continue
-            new.add(k); lines.append(json.dumps(r, ensure_ascii=False, default=str) + "\n")
+            new.add(k)
+            lines.append(json.dumps(r, ensure_ascii=False, default=str) + "\n")
         if lines:
             with open(self.path, "a", encoding="utf-8") as f:
-                f.write("".join(lines)); f.flush(); os.fsync(f.fileno())
+                f.write("".join(lines))
+                f.flush()
+                os.fsync(f.fileno())
             self._keys |= new
         return len(lines)
 
@@ -252,7 +375,8 @@ class RecordStore:
         seen, out = set(), []
         for r in self._read():
             if r[self.key] in seen: continue
-            seen.add(r[self.key]); out.append(r)
+            seen.add(r[self.key])
+            out.append(r)
         return out
 
     def todo(self, items: Iterable, key=lambda x: x["id"]) -> list:
