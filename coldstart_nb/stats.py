@@ -10,7 +10,8 @@ from typing import Sequence
 import numpy as np
 
 # %% auto #0
-__all__ = ['paired_bootstrap', 'mcnemar', 'pass_at_k', 'pass_at_k_curve', 'item_scores', 'compare']
+__all__ = ['PAIRS', 'paired_bootstrap', 'mcnemar', 'pass_at_k', 'pass_at_k_curve', 'item_scores', 'compare', 'compare_runs',
+           'pass_at_k_runs']
 
 # %% ../nbs/06b_stats.ipynb #07f14862
 def paired_bootstrap(a: Sequence[float], # per-item scores of model A (0/1, or fraction correct over samples)
@@ -76,4 +77,30 @@ def compare(records_a: Sequence[dict], records_b: Sequence[dict], n_boot: int = 
                 "n": boot["n"], **mcnemar(a, b)}
     out = {"overall": one(keys)}
     for bench in sorted({k[0] for k in keys}): out[bench] = one([k for k in keys if k[0] == bench])
+    return out
+
+# %% ../nbs/06b_stats.ipynb #6623e0b7
+PAIRS = (("sft+rl", "sft-only"), ("rl-only", "base"), ("sft-only", "base"))
+
+def compare_runs(runs: dict[str, dict[str, Sequence[dict]]], # {model: {mode ('greedy'/'sampled'): graded records}}
+                 pairs: Sequence[tuple[str, str]] = PAIRS, n_boot: int = 2000, seed: int = 0) -> dict:
+    "{'A vs B': {mode: compare(A, B)}} for each pair evaluated in that mode by both models."
+    out = {}
+    for a, b in pairs:
+        modes = [m for m in runs.get(a, {}) if m in runs.get(b, {})]
+        if modes: out[f"{a} vs {b}"] = {m: compare(runs[a][m], runs[b][m], n_boot, seed) for m in modes}
+    return out
+
+def pass_at_k_runs(runs: dict[str, dict[str, Sequence[dict]]]) -> dict:
+    "{model: {mode: {'overall' | benchmark: {k: pass@k}}}} for runs with several samples per item."
+    out = {}
+    for model, modes in runs.items():
+        for mode, recs in modes.items():
+            items: dict[tuple, list] = {}
+            for r in recs: items.setdefault((r.get("benchmark", ""), r["id"]), []).append(bool(r["correct"]))
+            if not items or max(map(len, items.values())) < 2: continue
+            curves = {"overall": pass_at_k_curve(list(items.values()))}
+            for bench in sorted({k[0] for k in items}):
+                curves[bench] = pass_at_k_curve([v for k, v in items.items() if k[0] == bench])
+            out.setdefault(model, {})[mode] = curves
     return out
