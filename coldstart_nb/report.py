@@ -14,8 +14,8 @@ from .core import atomic_write, project_path
 
 # %% auto #0
 __all__ = ['COLUMNS', 'PAPER', 'BENCH_COLUMN', 'paper_table', 'load_results', 'eval_table', 'main_table', 'stage_table',
-           'cot_table', 'short_group', 'reflection_table', 'curves_table', 'to_markdown', 'to_latex', 'write_table',
-           'save_chart', 'benchmark_figure', 'aha_figure', 'curves_figure']
+           'cot_table', 'short_group', 'reflection_table', 'curves_table', 'paired_table', 'pass_at_k_table',
+           'to_markdown', 'to_latex', 'write_table', 'save_chart', 'benchmark_figure', 'aha_figure', 'curves_figure']
 
 # %% ../nbs/90_report.ipynb #a7a8900b
 COLUMNS = ["MathVision", "MathVerse", "MathVista", "We-Math"]
@@ -93,6 +93,25 @@ def reflection_table(refl_payload: dict) -> pd.DataFrame:
 def curves_table(grpo_payloads: dict) -> pd.DataFrame:
     "GRPO training curves of several runs in long form (run, step, metric, value)."
     return pd.DataFrame([{"run": run, **row} for run, p in grpo_payloads.items() for row in p["results"]["curves"]])
+
+# %% ../nbs/90_report.ipynb #5b751765
+def paired_table(eval_payload: dict) -> pd.DataFrame:
+    "One row per comparison, decoding mode and benchmark: accuracies, difference A - B, its 95% interval, McNemar's p."
+    rows = []
+    for pair, modes in eval_payload["results"].get("comparisons", {}).items():
+        for mode, by_bench in modes.items():
+            for bench, c in by_bench.items():
+                rows.append({"comparison": pair, "mode": mode, "benchmark": BENCH_COLUMN.get(bench, bench), "A": c["acc_a"], "B": c["acc_b"],
+                             "A - B": c["diff"], "95% CI": f"[{c['lo']:+.2f}, {c['hi']:+.2f}]", "McNemar p": c["p"], "items": c["n"]})
+    return pd.DataFrame(rows, columns=["comparison", "mode", "benchmark", "A", "B", "A - B", "95% CI", "McNemar p", "items"])
+
+def pass_at_k_table(eval_payload: dict) -> pd.DataFrame:
+    "Each sampled run's pass@k over all items, k = 1..n, in %."
+    rows = []
+    for model, modes in eval_payload["results"].get("pass_at_k", {}).items():
+        for mode, curves in modes.items():
+            rows.append({"model": model, "mode": mode, **{f"pass@{k}": round(100 * v, 2) for k, v in curves["overall"].items()}})
+    return pd.DataFrame(rows)
 
 # %% ../nbs/90_report.ipynb #ec65e0ca
 def _fmt(v) -> str:
