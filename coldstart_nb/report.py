@@ -13,9 +13,10 @@ import pandas as pd
 from .core import atomic_write, project_path
 
 # %% auto #0
-__all__ = ['COLUMNS', 'PAPER', 'BENCH_COLUMN', 'paper_table', 'load_results', 'eval_table', 'main_table', 'stage_table',
-           'cot_table', 'short_group', 'reflection_table', 'curves_table', 'paired_table', 'pass_at_k_table',
-           'to_markdown', 'to_latex', 'write_table', 'save_chart', 'benchmark_figure', 'aha_figure', 'curves_figure']
+__all__ = ['COLUMNS', 'PAPER', 'BENCH_COLUMN', 'AHA_METRICS', 'paper_table', 'load_results', 'eval_table', 'main_table',
+           'stage_table', 'cot_table', 'short_group', 'reflection_table', 'curves_table', 'paired_table',
+           'pass_at_k_table', 'to_markdown', 'to_latex', 'write_table', 'save_chart', 'benchmark_figure', 'aha_figure',
+           'curves_figure', 'aha_training_figure']
 
 # %% ../nbs/90_report.ipynb #a7a8900b
 COLUMNS = ["MathVision", "MathVerse", "MathVista", "We-Math"]
@@ -171,3 +172,13 @@ def curves_figure(curves: pd.DataFrame, title: str = "GRPO training curves") -> 
     "Reward, response length, KL, clip fraction, zero-variance groups and reflection rate per step, one line per run."
     return alt.Chart(curves).mark_line(point=True).encode(x="step:Q", y=alt.Y("value:Q", title=None), color="run:N").properties(
         width=200, height=120).facet(facet=alt.Facet("metric:N", title=None), columns=3, title=title).resolve_scale(y="independent")
+
+# %% ../nbs/90_report.ipynb #b54ba3fa
+AHA_METRICS = {"reflection/rate": "reflection rate", "reflection/acc_reflective": "accuracy, reflective",
+               "reflection/acc_plain": "accuracy, plain"}
+
+def aha_training_figure(curves: pd.DataFrame, title: str = "Reflection during GRPO (training rollouts)") -> alt.FacetChart:
+    "Per run and step: reflection rate and the accuracy of reflective vs plain rollouts."
+    d = curves[curves.metric.isin(list(AHA_METRICS))].dropna(subset=["value"]).assign(series=lambda x: x.metric.map(AHA_METRICS))
+    return alt.Chart(d).mark_line(point=True).encode(x="step:Q", y=alt.Y("value:Q", title=None, scale=alt.Scale(domain=[0, 1])),
+        color=alt.Color("series:N", title=None)).properties(width=260, height=160).facet(facet=alt.Facet("run:N", title=None), title=title)
