@@ -4,8 +4,9 @@
 
 # %% ../nbs/01_data.ipynb #f1347280
 from __future__ import annotations
-import io, re
-from dataclasses import dataclass, field, asdict
+import contextvars, io, itertools, os, re
+from collections.abc import Sequence
+from dataclasses import dataclass, field, asdict, replace
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
@@ -15,10 +16,12 @@ from tqdm.auto import tqdm
 from .core import find_last_boxed
 
 # %% auto #0
-__all__ = ['ANSWER_TYPES', 'LETTERS', 'MAX_IMAGE_PIXELS', 'SOURCES', 'Sample', 'Samples', 'ImageError', 'to_rgb', 'load_image',
-           'smart_resize', 'resize_image', 'load_rows', 'undecoded', 'RowError', 'strip_placeholders', 'parse_choices',
-           'split_options', 'convert_mathvista', 'convert_mathverse', 'convert_mathvision', 'convert_wemath',
-           'convert_geometry3k', 'convert_rl', 'convert_coldstart', 'SourceSpec', 'load_source']
+__all__ = ['ANSWER_TYPES', 'LETTERS', 'MAX_IMAGE_PIXELS', 'MAX_ASPECT_RATIO', 'SOURCES', 'Sample', 'Samples', 'ImageError',
+           'ImagePaths', 'resolve_image_path', 'check_image_size', 'to_rgb', 'load_image', 'probe_image', 'LazyImages',
+           'encode_image', 'write_dataset', 'save_image_checked', 'smart_resize', 'resize_image', 'load_rows',
+           'check_utf8', 'undecoded', 'RowError', 'strip_placeholders', 'parse_choices', 'split_options',
+           'convert_mathvista', 'convert_mathverse', 'convert_mathvision', 'convert_wemath', 'convert_geometry3k',
+           'convert_rl', 'convert_coldstart', 'SourceSpec', 'load_source']
 
 # %% ../nbs/01_data.ipynb #e8fdef51
 ANSWER_TYPES = ("choice", "integer", "float", "text", "list", "cot")
@@ -28,7 +31,7 @@ LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 class Sample:
     "One problem: images, question, gold answer (a letter for multiple choice), options and source metadata."
     id: str                      # unique within a source, prefixed with the source name
-    images: list                 # PIL RGB images, in the order the question refers to them
+    images: list                 # PIL RGB images (or a LazyImages decoding them on access), in question order
     question: str                # question text, image placeholders removed
     answer: str                  # gold answer; the option letter when `choices` is set
     choices: list = field(default_factory=list)  # option texts, lettered A, B, C, ...
@@ -49,7 +52,10 @@ class Sample:
 
     def to_record(self) -> dict:
         "JSON-serialisable dict without the images."
-        d = asdict(self); d.pop("images"); d["n_images"] = len(self.images); return d
+        d = asdict(replace(self, images=[]))   # never copies the images (they may be references into a dataset)
+        d.pop("images")
+        d["n_images"] = len(self.images)
+        return d
 
 class Samples(list):
     "A list of `Sample`s that also carries the rows skipped while loading (with the reason)."
@@ -58,23 +64,74 @@ class Samples(list):
 
 # %% ../nbs/01_data.ipynb #4b08f3c9
 MAX_IMAGE_PIXELS = 50_000_000  # refuse images larger than this before decoding them
+MAX_ASPECT_RATIO = 200         # the Qwen2-VL/2.5-VL processor refuses an absolute aspect ratio over this
 
 class ImageError(ValueError):
-    "An image that is missing, corrupt, or too large; the message names the row."
+    "An image that is missing, corrupt, too large or of a shape the processor refuses; the message names the row."
+
+_SKIP_HINT = "fix or drop the row, or load with on_error='skip' to count it as a skip"
+
+@dataclass(frozen=True)
+class ImagePaths:
+    "Where image paths written in a dataset resolve, and whether paths outside that folder are allowed."
+    root: Path | None = None      # the dataset's folder (None: the working directory)
+    allow_outside: bool = False   # True: absolute paths and '..' escapes are accepted
+
+_PATHS: contextvars.ContextVar = contextvars.ContextVar("coldstart_image_paths", default=ImagePaths())
+
+def resolve_image_path(p: str | Path, where: str = "image", paths: ImagePaths | None = None) -> Path:
+    "The file an image path from a dataset names, confined to the dataset's folder unless `paths.allow_outside`."
+    paths = paths or _PATHS.get()
+    p, base = Path(p), Path(paths.root or Path.cwd()).resolve()
+    if paths.allow_outside: return p if p.is_absolute() else base / p
+    remedy = "pass allow_outside_paths=True to load_source if you trust this dataset"
+    if p.is_absolute():
+        raise ImageError(f"{where}: absolute image path {p} refused (a dataset's images must lie in its folder {base}); {remedy}")
+    full = (base / p).resolve()
+    if not full.is_relative_to(base): raise ImageError(f"{where}: image path {p} points outside the dataset folder {base}; {remedy}")
+    return full
+
+class _File:
+    "An image file already resolved (and confined) when its row was loaded."
+    __slots__ = ("path",)
+    def __init__(self, path: Path): self.path = path
+
+class _Cell:
+    "An image left where the dataset stores it (row `i`, column `col`, list index `j`): read again when used."
+    __slots__ = ("ds", "i", "col", "j", "raw")
+    def __init__(self, ds, i: int, col: str, j: int | None, raw=None): self.ds, self.i, self.col, self.j, self.raw = ds, i, col, j, raw
+    def get(self):
+        if self.raw is not None: return self.raw
+        v = self.ds[self.i][self.col]
+        return v if self.j is None else v[self.j]
+
+def _open_file(p: Path, where: str):
+    if not p.exists(): raise ImageError(f"{where}: image file not found: {p}")
+    return Image.open(p)
 
 def _open(obj, where: str):
+    if isinstance(obj, _File): return _open_file(obj.path, where)
+    if isinstance(obj, Path): return _open_file(obj, where)   # a path the calling code chose (a dataset's paths are strings)
+    if isinstance(obj, _Cell): obj = obj.get()
     if isinstance(obj, Image.Image): return obj
     if isinstance(obj, dict):
         if obj.get("bytes"): obj = obj["bytes"]
         elif obj.get("path"): obj = obj["path"]
         else: raise ImageError(f"{where}: image is empty (no bytes, no path)")
     if isinstance(obj, (bytes, bytearray)): return Image.open(io.BytesIO(obj))
-    if isinstance(obj, (str, Path)):
-        p = Path(obj)
-        if not p.exists(): raise ImageError(f"{where}: image file not found: {p}")
-        return Image.open(p)
+    if isinstance(obj, str): return _open_file(resolve_image_path(obj, where), where)
     if obj is None: raise ImageError(f"{where}: image is missing (None)")
     raise ImageError(f"{where}: cannot read an image from {type(obj).__name__}")
+
+def check_image_size(w: int, h: int, where: str = "image", max_pixels: int = MAX_IMAGE_PIXELS):
+    "Refuse, before decoding, a size the Qwen processor cannot take: zero, over `max_pixels` (bomb), aspect ratio over 200."
+    if w == 0 or h == 0: raise ImageError(f"{where}: image has zero size ({w}x{h}); {_SKIP_HINT}")
+    if w * h > max_pixels:
+        raise ImageError(f"{where}: image is {w}x{h} = {w*h:,} pixels, over the limit of {max_pixels:,} (possible decompression bomb)")
+    ratio = max(w, h) / min(w, h)
+    if ratio > MAX_ASPECT_RATIO:
+        raise ImageError(f"{where}: image is {w}x{h}, aspect ratio {ratio:.0f} is over the Qwen processor's limit of "
+                         f"{MAX_ASPECT_RATIO}; crop or pad it, or {_SKIP_HINT}")
 
 def to_rgb(img: Image.Image) -> Image.Image:
     "Convert any PIL mode to RGB; transparency is composited onto white."
@@ -88,21 +145,106 @@ def to_rgb(img: Image.Image) -> Image.Image:
         return Image.fromarray((a / hi * 255).astype("uint8")).convert("RGB")
     return img.convert("RGB")
 
+_BAD_IMAGE = (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError)
+
 def load_image(obj, # PIL image, bytes, {'bytes','path'} dict, or a path
                where: str = "image", # names the row in error messages, e.g. 'mathvista row 17'
                max_pixels: int = MAX_IMAGE_PIXELS) -> Image.Image:
-    "Decode `obj` to an RGB PIL image, refusing bombs before decoding; errors name `where`."
+    "Decode `obj` to an RGB PIL image, refusing bombs and shapes the processor refuses before decoding; errors name `where`."
     try:
         img = _open(obj, where)
-        w, h = img.size
-        if w * h > max_pixels:
-            raise ImageError(f"{where}: image is {w}x{h} = {w*h:,} pixels, over the limit of {max_pixels:,} (possible decompression bomb)")
-        if w == 0 or h == 0: raise ImageError(f"{where}: image has zero size")
+        check_image_size(*img.size, where=where, max_pixels=max_pixels)
         img.load()
         return to_rgb(img)
     except ImageError: raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
-        raise ImageError(f"{where}: corrupt or unreadable image ({type(e).__name__}: {e})") from None
+    except _BAD_IMAGE as e:
+        raise ImageError(f"{where}: corrupt or unreadable image ({type(e).__name__}: {e}); {_SKIP_HINT}") from None
+
+def probe_image(obj, where: str = "image", max_pixels: int = MAX_IMAGE_PIXELS) -> tuple[int, int]:
+    "Check an image without decoding its pixels (header, size limits, and the file's own checksums); returns (w, h)."
+    try:
+        img = _open(obj, where)
+        w, h = img.size
+        check_image_size(w, h, where=where, max_pixels=max_pixels)
+        if getattr(img, "fp", None) is not None: img.verify()   # chunk CRCs and the end marker: catches truncation
+        return w, h
+    except ImageError: raise
+    except _BAD_IMAGE as e:
+        raise ImageError(f"{where}: corrupt or unreadable image ({type(e).__name__}: {e}); {_SKIP_HINT}") from None
+
+# %% ../nbs/01_data.ipynb #9d1a6c02
+class LazyImages(Sequence):
+    "A sample's images kept encoded and decoded (to RGB) on each access; nothing decoded is cached."
+    def __init__(self, refs: list, where: str): self._refs, self.where = list(refs), where
+    def __len__(self) -> int: return len(self._refs)
+    def __getitem__(self, k):
+        if isinstance(k, slice): return [self[j] for j in range(*k.indices(len(self)))]
+        return load_image(self._refs[k], where=f"{self.where} image {k if k >= 0 else len(self) + k}")
+    def __repr__(self) -> str: return f"LazyImages({len(self)} image(s) of {self.where})"
+
+    def encoded(self, k: int) -> dict:
+        "Image `k` as `{'bytes', 'path'}` (the `datasets.Image` storage form) without decoding it."
+        return encode_image(self._refs[k])
+
+def encode_image(obj) -> dict:
+    "Any image form as `{'bytes': ..., 'path': None}`; PIL images are written as PNG, stored bytes are passed through."
+    if isinstance(obj, _File): return {"bytes": obj.path.read_bytes(), "path": None}
+    if isinstance(obj, _Cell): obj = obj.get()
+    if isinstance(obj, dict) and obj.get("bytes"): return {"bytes": obj["bytes"], "path": None}
+    if isinstance(obj, (bytes, bytearray)): return {"bytes": bytes(obj), "path": None}
+    if isinstance(obj, Image.Image):
+        buf = io.BytesIO()
+        obj.save(buf, format="PNG")
+        return {"bytes": buf.getvalue(), "path": None}
+    src = obj.get("path") if isinstance(obj, dict) else obj
+    return {"bytes": (src if isinstance(src, Path) else resolve_image_path(src)).read_bytes(), "path": None}
+
+# %% ../nbs/01_data.ipynb #9d1a6c08
+def write_dataset(rows: Iterable[dict], # example dicts; an 'images' value may be a LazyImages, a list of PIL images or of stored forms
+                  path: str | Path, # the Arrow file to write
+                  features: dict | None = None, # column -> `datasets` feature, overriding what the first batch suggests
+                  batch_size: int = 256):
+    "Write examples to an Arrow file in batches (images kept encoded) and open it memory-mapped."
+    import datasets
+    from datasets.arrow_writer import ArrowWriter
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rows, writer, feats = iter(rows), None, None
+    try:
+        while batch := list(itertools.islice(rows, batch_size)):
+            cols = {k: [r[k] for r in batch] for k in batch[0]}
+            if "images" in cols:
+                cols["images"] = [[ims.encoded(k) if isinstance(ims, LazyImages) else encode_image(ims[k]) for k in range(len(ims))]
+                                  for ims in cols["images"]]
+            if writer is None:
+                feats = datasets.Dataset.from_dict({k: v for k, v in cols.items() if k != "images"}).features
+                if "images" in cols: feats["images"] = datasets.List(datasets.Image())
+                feats.update(features or {})
+                writer = ArrowWriter(features=feats, path=str(path))
+            writer.write_batch(cols)
+        if writer is None: return datasets.Dataset.from_dict({k: [] for k in (features or {})}, features=datasets.Features(features or {}))
+        writer.finalize()
+    finally:
+        if writer is not None: writer.close()
+    return datasets.Dataset.from_file(str(path))
+
+# %% ../nbs/01_data.ipynb #9d1a6c05
+def save_image_checked(img: Image.Image, path: str | Path) -> str:
+    "Write `img` to `path` atomically unless a complete, decodable file is there; returns 'kept', 'written' or 'rewritten'."
+    path, state = Path(path), "written"
+    if path.exists():
+        try:
+            with Image.open(path) as im: im.verify()
+            with Image.open(path) as im: im.load()
+            return "kept"
+        except _BAD_IMAGE: state = "rewritten"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    try:
+        img.save(tmp, format=Image.registered_extensions().get(path.suffix.lower(), "PNG"))
+        os.replace(tmp, path)
+    finally: tmp.unlink(missing_ok=True)
+    return state
 
 # %% ../nbs/01_data.ipynb #5a74de8a
 def smart_resize(height: int, width: int, factor: int = 28, min_pixels: int = 56 * 56,
@@ -142,6 +284,8 @@ def load_rows(path_or_id: str | Path, split: str | None = None, config: str | No
             if not files: raise FileNotFoundError(f"{p}: no data files ({', '.join(_BUILDERS)}) found")
             builder = _BUILDERS.get(files[0].suffix)
             if builder is None: raise ValueError(f"{files[0]}: unsupported data file type")
+            if builder in ("json", "csv"):
+                for f in files: check_utf8(f)
             ds = datasets.load_dataset(builder, data_files=[str(f) for f in files], split="train")
         if isinstance(ds, datasets.DatasetDict):
             if split is None or split not in ds: raise KeyError(f"{p}: split {split!r} not found; available: {list(ds)}")
@@ -149,6 +293,24 @@ def load_rows(path_or_id: str | Path, split: str | None = None, config: str | No
         return ds
     kw = {"trust_remote_code": True} if trust_remote_code else {}
     return datasets.load_dataset(str(path_or_id), config, split=split, **kw)
+
+def check_utf8(path: str | Path, chunk: int = 1 << 20):
+    "Raise a `ValueError` naming the file and the offset when a text data file is not UTF-8."
+    import codecs
+    dec, pos = codecs.getincrementaldecoder("utf-8")(), 0
+    with open(path, "rb") as fh:
+        while True:
+            b = fh.read(chunk)
+            try: dec.decode(b, final=not b)
+            except UnicodeDecodeError as e:
+                raise ValueError(f"{path}: not UTF-8 text (byte 0x{e.object[e.start]:02x} at offset {pos + e.start:,}); "
+                                 "re-encode it as UTF-8, e.g. `iconv -f latin1 -t utf-8`") from None
+            if not b: return
+            pos += len(b)
+
+def _is_image(feat) -> bool: 
+    import datasets
+    return isinstance(feat, datasets.Image)
 
 def undecoded(ds):
     "Cast every image column (`Image` or a list of `Image`) to `decode=False` so rows hold raw bytes/paths."
@@ -174,10 +336,22 @@ def _need(row: dict, key: str, where: str):
     if v is None or (isinstance(v, str) and not v.strip()): raise RowError(f"{where}: missing {key!r}")
     return v
 
-def _images(value, where: str, required: bool = True) -> list:
-    vals = value if isinstance(value, (list, tuple)) else ([] if value in (None, "") else [value])
+def _keep(v, where: str):
+    "What a LazyImages holds for a checked image: a reference into the dataset, a resolved file, or the value itself."
+    if isinstance(v, _Cell): return _Cell(v.ds, v.i, v.col, v.j)   # drop the bytes read for the check
+    if isinstance(v, dict) and not v.get("bytes") and v.get("path"): v = v["path"]
+    if isinstance(v, Path): return _File(v)
+    if isinstance(v, str): return _File(resolve_image_path(v, where))
+    return v
+
+def _images(value, where: str, required: bool = True) -> LazyImages:
+    vals = value if isinstance(value, (list, tuple)) else ([] if value is None or (isinstance(value, str) and not value) else [value])
     if required and not vals: raise RowError(f"{where}: no image")
-    return [load_image(v, where=f"{where} image {i}") for i, v in enumerate(vals)]
+    refs = []
+    for i, v in enumerate(vals):
+        probe_image(v, where=f"{where} image {i}")
+        refs.append(_keep(v, f"{where} image {i}"))
+    return LazyImages(refs, where)
 
 def _letter_of(answer: str, choices: list, where: str,
                prefer: str = "letter" # 'letter': a gold letter is taken as given; 'text': the gold is an option's text
@@ -335,8 +509,12 @@ def _problem_answer(name: str, row: dict, i: int, atype: str | None = None) -> S
         boxed = find_last_boxed(ans)
         meta["has_boxed"] = boxed is not None
         ans = boxed if boxed is not None else ""
-    return Sample(f"{name}-{rid}", _images(_need(row, "images", where), where), strip_placeholders(_need(row, "problem", where)),
-                  ans, [], atype or _num_type(ans.strip()), name, meta)
+    problem = str(_need(row, "problem", where))
+    imgs = _images(_need(row, "images", where), where)
+    n_ph = len(_PLACEHOLDER.findall(problem))
+    if n_ph and n_ph != len(imgs):
+        raise RowError(f"{where}: {n_ph} '<image>' placeholders but {len(imgs)} image(s); fix the row or drop it")
+    return Sample(f"{name}-{rid}", imgs, strip_placeholders(problem), ans, [], atype or _num_type(ans.strip()), name, meta)
 
 def convert_geometry3k(row: dict, i: int) -> Sample:
     "geometry3k (hiyouga/geometry3k) row -> Sample (the paper's RL validation set)."
@@ -366,22 +544,38 @@ SOURCES = {
     "wemath":     SourceSpec("We-Math/We-Math", "testmini", convert_wemath),
 }
 
+def _with_cells(ds, i: int, cols: dict) -> dict:
+    "Row `i` with each stored image replaced by a reference to its cell (so samples keep no image bytes)."
+    row = ds[i]
+    for c, single in cols.items():
+        v = row.get(c)
+        if v is None: continue
+        row[c] = _Cell(ds, i, c, None, v) if single else [None if x is None else _Cell(ds, i, c, j, x) for j, x in enumerate(v)]
+    return row
+
 def load_source(name: str, # a key of SOURCES
                 path: str | Path | None = None, # local copy; default: the hub id
                 split: str | None = None, config: str | None = None,
                 on_error: str = "raise", # 'raise' stops at the first bad row; 'skip' counts it in `.skipped`
-                limit: int | None = None, progress: bool = True) -> Samples:
-    "Load a source as `Samples`; bad rows raise `RowError`/`ImageError` naming the row, or are counted skips."
+                limit: int | None = None, progress: bool = True,
+                allow_outside_paths: bool = False, # accept image paths outside the dataset's folder (absolute or '..')
+               ) -> Samples:
+    "Load a source as `Samples` with images checked but left encoded; bad rows raise `RowError`/`ImageError` naming the row, or are counted skips."
     if name not in SOURCES: raise KeyError(f"unknown source {name!r}; known: {sorted(SOURCES)}")
     if on_error not in ("raise", "skip"): raise ValueError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
     spec = SOURCES[name]
     ds = undecoded(load_rows(path or spec.hub_id, split or spec.split, config or spec.config))
     n = len(ds) if limit is None else min(limit, len(ds))
     out = Samples(source=name)
-    for i in tqdm(range(n), desc=f"load {name}", disable=not progress or n < 500):
-        try: out.append(spec.convert(ds[i], i))
-        except (RowError, ImageError, ValueError) as e:
-            if on_error == "raise": raise
-            out.skipped.append({"row": i, "error": str(e)})
+    root = (Path(path) if Path(path).is_dir() else Path(path).parent) if path else None
+    cols = {c: _is_image(f) for c, f in ds.features.items() if _is_image(f) or _is_image(getattr(f, "feature", None))}
+    token = _PATHS.set(ImagePaths(root, allow_outside_paths))
+    try:
+        for i in tqdm(range(n), desc=f"load {name}", disable=not progress or n < 500):
+            try: out.append(spec.convert(_with_cells(ds, i, cols), i))
+            except (RowError, ImageError, ValueError) as e:
+                if on_error == "raise": raise
+                out.skipped.append({"row": i, "error": str(e)})
+    finally: _PATHS.reset(token)
     if out.skipped: print(f"{name}: skipped {len(out.skipped)} of {n} rows (first: {out.skipped[0]['error']})")
     return out
