@@ -324,7 +324,8 @@ def _grpo_trainer_cls():
 
 # %% ../nbs/40_grpo.ipynb #e7772235
 def rl_dataset(spec: str, rl_system: str = "", limit: int | None = None,
-               cache_dir: str | Path | None = None): # where the prompts' Arrow file goes (default: the datasets cache)
+               cache_dir: str | Path | None = None, # where the prompts' Arrow file goes (default: the datasets cache)
+               on_error: str = "raise"): # for an adapter: 'skip' counts bad rows instead of stopping at the first
     "GRPO prompts from 'synth:<dir>' (train split), an adapter ('rl', 'geometry3k') or '<adapter>:<local copy>', or a saved dataset dir; images stay encoded on disk."
     import datasets, uuid
     from coldstart_nb.data import SOURCES, load_source, write_dataset
@@ -334,8 +335,12 @@ def rl_dataset(spec: str, rl_system: str = "", limit: int | None = None,
         from coldstart_nb.synth import load_split
         samples = list(load_split(project_path(local), "train"))[:limit or None]
     elif Path(spec).exists() or project_path(spec).exists(): return datasets.load_from_disk(str(project_path(spec)))
-    elif name in SOURCES: samples = load_source(name, local or None, limit=limit or None)
+    elif name in SOURCES: samples = load_source(name, local or None, limit=limit or None, on_error=on_error)
     else: raise ValueError(f"RL dataset {spec!r}: not 'synth:<dir>', a saved dataset dir, or one of {sorted(SOURCES)} (optionally '<name>:<path>')")
+    if not len(samples):
+        skipped = getattr(samples, "skipped", [])
+        why = f"; {len(skipped)} skipped, first: {skipped[0]['error']}" if skipped else ""
+        raise ValueError(f"RL dataset {spec!r} has no usable rows{why}: GRPO would train 0 steps; check the data and `limit`")
     cfg = PromptConfig(rl_system=rl_system)
     rows = ({k: v for k, v in rl_example(s, cfg).items() if k != "id"} for s in samples)
     out = Path(cache_dir or Path(datasets.config.HF_DATASETS_CACHE) / "coldstart_nb" / "rl")

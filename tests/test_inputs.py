@@ -132,3 +132,11 @@ def test_derived_image_files_are_verified_and_rewritten(tmp_path):
         im.load()
         assert im.size == (64, 48)
     assert not list(f.parent.glob("*.tmp*"))
+
+
+def test_rl_dataset_with_no_usable_row_is_an_error(tmp_path):
+    """GRPO on an empty dataset used to 'finish' after 0 steps; the data step now says why there is nothing to train on."""
+    from coldstart_nb.grpo import rl_dataset
+    p = rl_parquet(tmp_path / "rl.parquet", [[png_bytes((6000, 20))]])
+    with pytest.raises(ValueError, match=r"no usable rows.*1 skipped.*aspect ratio"):
+        rl_dataset(f"rl:{p}", on_error="skip")
