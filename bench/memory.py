@@ -139,7 +139,7 @@ def main():
             print(lines[-1], flush=True)
             data.unlink()
     head = ["# Peak memory against dataset size (bench/memory.py)", "",
-            f"Each cell a fresh subprocess; every image decoded once (eval: stub backend, batches of 8; GRPO: reading the "
+            "Each cell a fresh subprocess; every image decoded once (eval: stub backend, batches of 8; GRPO: reading the",
             f"prepared dataset in batches of 8). Machine: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}.", ""]
     Path(a.out).write_text("\n".join(head + lines) + "\n")
     print("\n".join(lines))

@@ -354,7 +354,7 @@ def load_source(name: str, # a key of SOURCES
                 limit: int | None = None, progress: bool = True,
                 allow_outside_paths: bool = False, # accept image paths outside the dataset's folder (absolute or '..')
                ) -> Samples:
-    "Load a source as `Samples` with images checked but left encoded; bad rows raise `RowError`/`ImageError` naming the row, or are counted skips."
+    "Load a source as `Samples`, images checked but left encoded; bad rows raise `RowError`/`ImageError` naming the row, or are counted skips."
     if name not in SOURCES: raise KeyError(f"unknown source {name!r}; known: {sorted(SOURCES)}")
     if on_error not in ("raise", "skip"): raise ValueError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
     spec = SOURCES[name]

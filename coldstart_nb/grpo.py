@@ -326,7 +326,7 @@ def _grpo_trainer_cls():
 def rl_dataset(spec: str, rl_system: str = "", limit: int | None = None,
                cache_dir: str | Path | None = None, # where the prompts' Arrow file goes (default: the datasets cache)
                on_error: str = "raise"): # for an adapter: 'skip' counts bad rows instead of stopping at the first
-    "GRPO prompts from 'synth:<dir>' (train split), an adapter ('rl', 'geometry3k') or '<adapter>:<local copy>', or a saved dataset dir; images stay encoded on disk."
+    "GRPO prompts from 'synth:<dir>', an adapter ('rl', 'geometry3k') or '<adapter>:<local copy>', or a saved dataset dir; images stay encoded."
     import datasets, uuid
     from coldstart_nb.data import SOURCES, load_source, write_dataset
     from coldstart_nb.prompts import PromptConfig, rl_example
@@ -336,7 +336,8 @@ def rl_dataset(spec: str, rl_system: str = "", limit: int | None = None,
         samples = list(load_split(project_path(local), "train"))[:limit or None]
     elif Path(spec).exists() or project_path(spec).exists(): return datasets.load_from_disk(str(project_path(spec)))
     elif name in SOURCES: samples = load_source(name, local or None, limit=limit or None, on_error=on_error)
-    else: raise ValueError(f"RL dataset {spec!r}: not 'synth:<dir>', a saved dataset dir, or one of {sorted(SOURCES)} (optionally '<name>:<path>')")
+    else:
+        raise ValueError(f"RL dataset {spec!r}: not 'synth:<dir>', a saved dataset dir, or one of {sorted(SOURCES)} (optionally '<name>:<path>')")
     if not len(samples):
         skipped = getattr(samples, "skipped", [])
         why = f"; {len(skipped)} skipped, first: {skipped[0]['error']}" if skipped else ""
