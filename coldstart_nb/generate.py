@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_generate.ipynb #a058ba34
 from __future__ import annotations
-import base64, io, json, os, time, urllib.error, urllib.request
+import base64, io, json, os, re, time, urllib.error, urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,12 +13,13 @@ from typing import Callable, Protocol
 from tqdm.auto import tqdm
 
 from .core import Config, RecordStore, stable_hash
-from .data import Sample
+from .data import LazyImages, Sample
 from .prompts import PromptConfig, build_messages
 
 # %% auto #0
 __all__ = ['GenConfig', 'Request', 'requests_from_samples', 'Backend', 'HFBackend', 'generate', 'image_data_uri',
-           'to_openai_messages', 'OpenAIBackend', 'vllm_engine_settings', 'release_vllm_engine', 'VLLMBackend']
+           'to_openai_messages', 'redact', 'OpenAIBackend', 'vllm_engine_settings', 'release_vllm_engine',
+           'VLLMBackend']
 
 # %% ../nbs/04_generate.ipynb #560f6fce
 @dataclass
@@ -36,12 +37,13 @@ class GenConfig(Config):
 
 @dataclass
 class Request:
-    "One prompt: id, chat messages with image placeholders, and the images."
+    "One prompt: id, chat messages with image placeholders, and the images (a list, or a `LazyImages` decoded when the batch runs)."
     id: str; messages: list; images: list = field(default_factory=list)
 
 def requests_from_samples(samples: list[Sample], mode: str = "eval", prompt_cfg: PromptConfig = PromptConfig()) -> list[Request]:
     "A `Request` per sample with the stage's prompt (`mode` = 'sft', 'rl' or 'eval')."
-    return [Request(s.id, build_messages(s, mode, prompt_cfg), list(s.images)) for s in samples]
+    return [Request(s.id, build_messages(s, mode, prompt_cfg), s.images if isinstance(s.images, LazyImages) else list(s.images))
+            for s in samples]
 
 class Backend(Protocol):
     "Anything that turns a batch of requests into `n` responses each."
@@ -126,6 +128,16 @@ def to_openai_messages(messages: list[dict], images: list) -> list[dict]:
     if next(it, None) is not None: raise ValueError("more images than image placeholders")
     return out
 
+_SECRET_PATTERNS = [re.compile(r"(?i)(bearer\s+)[^\s\"',;]+"), re.compile(r"\bsk-[A-Za-z0-9_\-]{6,}"),
+                    re.compile(r"(?i)((?:api[-_]?key|x-api-key|authorization)[\"']?\s*[:=]\s*[\"']?)(?!bearer\b)[^\s\"',;]+")]
+
+def redact(text: str, secrets: tuple = ()) -> str:
+    "`text` with the given secrets and anything shaped like a bearer token or API key replaced by '[redacted]'."
+    for s in secrets:
+        if s: text = text.replace(s, "[redacted]")
+    for p in _SECRET_PATTERNS: text = p.sub(lambda m: (m.group(1) if m.re.groups else "") + "[redacted]", text)
+    return text
+
 class OpenAIBackend:
     "Chat-completions client for any OpenAI-compatible server; the API key comes from the environment."
     name = "openai"
@@ -151,10 +163,11 @@ class OpenAIBackend:
                 with urllib.request.urlopen(req, timeout=self.timeout) as r: return json.loads(r.read())
             except urllib.error.HTTPError as e:
                 if e.code not in (429, 500, 502, 503, 504) or attempt == self.max_retries:
-                    body = e.read()[:300].decode(errors="replace")
+                    body = redact(e.read(8192).decode(errors="replace"), (key,))[:300]   # servers may echo our headers
                     raise RuntimeError(f"{self.base_url}/chat/completions answered {e.code}: {body}") from None
             except (urllib.error.URLError, TimeoutError, ConnectionError) as e:
-                if attempt == self.max_retries: raise RuntimeError(f"{self.base_url}/chat/completions unreachable: {e}") from None
+                if attempt == self.max_retries:
+                    raise RuntimeError(f"{self.base_url}/chat/completions unreachable: {redact(str(e), (key,))}") from None
             time.sleep(min(2 ** attempt * 0.5, 8))
 
     def _one(self, r: Request, cfg: GenConfig, seed: int) -> list[dict]:

@@ -323,20 +323,29 @@ def _grpo_trainer_cls():
     return PaperGRPOTrainer
 
 # %% ../nbs/40_grpo.ipynb #e7772235
-def rl_dataset(spec: str, rl_system: str = "", limit: int | None = None):
-    "GRPO prompts: 'synth:<dir>' (train split), an adapter name ('rl', 'geometry3k'), or a saved dataset dir."
-    import datasets
-    from coldstart_nb.data import load_source
+def rl_dataset(spec: str, rl_system: str = "", limit: int | None = None,
+               cache_dir: str | Path | None = None, # where the prompts' Arrow file goes (default: the datasets cache)
+               on_error: str = "raise"): # for an adapter: 'skip' counts bad rows instead of stopping at the first
+    "GRPO prompts from 'synth:<dir>', an adapter ('rl', 'geometry3k') or '<adapter>:<local copy>', or a saved dataset dir; images stay encoded."
+    import datasets, uuid
+    from coldstart_nb.data import SOURCES, load_source, write_dataset
     from coldstart_nb.prompts import PromptConfig, rl_example
+    name, _, local = spec.partition(":")
     if spec.startswith("synth:"):
         from coldstart_nb.synth import load_split
-        samples = list(load_split(project_path(spec.split(":", 1)[1]), "train"))
+        samples = list(load_split(project_path(local), "train"))[:limit or None]
     elif Path(spec).exists() or project_path(spec).exists(): return datasets.load_from_disk(str(project_path(spec)))
-    else: samples = list(load_source(spec))
-    if limit: samples = samples[:limit]
-    rows = [rl_example(s, PromptConfig(rl_system=rl_system)) for s in samples]
-    for r in rows: r.pop("id")
-    return datasets.Dataset.from_list(rows)
+    elif name in SOURCES: samples = load_source(name, local or None, limit=limit or None, on_error=on_error)
+    else:
+        raise ValueError(f"RL dataset {spec!r}: not 'synth:<dir>', a saved dataset dir, or one of {sorted(SOURCES)} (optionally '<name>:<path>')")
+    if not len(samples):
+        skipped = getattr(samples, "skipped", [])
+        why = f"; {len(skipped)} skipped, first: {skipped[0]['error']}" if skipped else ""
+        raise ValueError(f"RL dataset {spec!r} has no usable rows{why}: GRPO would train 0 steps; check the data and `limit`")
+    cfg = PromptConfig(rl_system=rl_system)
+    rows = ({k: v for k, v in rl_example(s, cfg).items() if k != "id"} for s in samples)
+    out = Path(cache_dir or Path(datasets.config.HF_DATASETS_CACHE) / "coldstart_nb" / "rl")
+    return write_dataset(rows, out / f"rl-{uuid.uuid4().hex}.arrow", features={"choices": datasets.List(datasets.Value("string"))})
 
 def reward_functions(r: GRPORecipe) -> list:
     "The recipe's reward functions (TRL signature), wrapped to record the last batch."

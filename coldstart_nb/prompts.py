@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .core import Config
-from .data import LETTERS, Sample
+from .data import LETTERS, LazyImages, Sample
 
 # %% auto #0
 __all__ = ['SFT_SYSTEM_PROMPT', 'PromptConfig', 'format_question', 'build_messages', 'sft_example', 'rl_example']
@@ -36,9 +36,14 @@ def build_messages(s: Sample, mode: str = "eval", # 'sft', 'rl' or 'eval'
     "Chat messages (system + user with one image entry per image) for `mode`."
     system = {"sft": cfg.sft_system, "rl": cfg.rl_system, "eval": cfg.eval_system}.get(mode)
     if system is None: raise ValueError(f"mode must be 'sft', 'rl' or 'eval', got {mode!r}")
-    imgs = [{"type": "image"} for _ in s.images]; text = [{"type": "text", "text": format_question(s, cfg)}]
+    imgs = [{"type": "image"} for _ in range(len(s.images))]   # counted, not decoded
+    text = [{"type": "text", "text": format_question(s, cfg)}]
     msgs = [{"role": "system", "content": [{"type": "text", "text": system}]}] if system else []
     return msgs + [{"role": "user", "content": imgs + text if cfg.images_first else text + imgs}]
+
+def _images_of(s: Sample):
+    "The sample's images as stored: a `LazyImages` stays lazy (see `write_dataset`), a list is copied."
+    return s.images if isinstance(s.images, LazyImages) else list(s.images)
 
 def sft_example(s: Sample, response: str, cfg: PromptConfig = PromptConfig()) -> dict:
     "A conversational prompt/completion example (TRL SFTTrainer form; loss on the completion only)."
@@ -47,5 +52,5 @@ def sft_example(s: Sample, response: str, cfg: PromptConfig = PromptConfig()) ->
 
 def rl_example(s: Sample, cfg: PromptConfig = PromptConfig()) -> dict:
     "A GRPO prompt with the columns the reward functions read (answer, choices, answer_type)."
-    return {"id": s.id, "prompt": build_messages(s, "rl", cfg), "images": list(s.images), "answer": s.answer,
+    return {"id": s.id, "prompt": build_messages(s, "rl", cfg), "images": _images_of(s), "answer": s.answer,
             "choices": list(s.choices), "answer_type": s.answer_type}

@@ -88,3 +88,27 @@ def test_http_errors_are_clear(server):
     samples = make_split("test", 1, progress=False)[:1]
     with pytest.raises(RuntimeError, match="answered 404"):
         generate(backend, requests_from_samples(samples), GenConfig(), progress=False)
+
+
+class Echo(BaseHTTPRequestHandler):
+    "A server whose error page echoes the request headers (some proxies do)."
+    def do_POST(self):
+        self.rfile.read(int(self.headers["Content-Length"]))
+        body = ("bad request; headers were:\n" + str(self.headers) + f"\nkey={self.headers['Authorization'][7:]}").encode()
+        self.send_response(400); self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body)
+
+    def log_message(self, *a): pass
+
+
+def test_error_bodies_are_redacted(monkeypatch):
+    """An error body that echoes `Authorization: Bearer sk-...` must not put the key into the exception (and so into
+    a log or an executed notebook)."""
+    monkeypatch.setenv("MY_TEACHER_KEY", SECRET)
+    reqs = requests_from_samples(make_split("test", 1, progress=False)[:1])
+    with local_server(Echo) as url:
+        backend = OpenAIBackend(url, "teacher", api_key_env="MY_TEACHER_KEY", max_retries=0)
+        with pytest.raises(RuntimeError, match="answered 400") as e:
+            generate(backend, reqs, GenConfig(max_new_tokens=8), progress=False)
+    msg = str(e.value)
+    assert SECRET not in msg and SECRET[:12] not in msg and "[redacted]" in msg, msg
+    assert "bad request" in msg
