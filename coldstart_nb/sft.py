@@ -15,12 +15,12 @@ from .core import Config, project_path, resolve, set_seed, world_size
 from .data import smart_resize
 
 # %% auto #0
-__all__ = ['RUN_ONLY_KEYS', 'TRAINING_RECORD', 'NOT_IN_FINGERPRINT', 'SFTRecipe', 'load_recipe', 'yaml_load', 'part_of',
-           'apply_freezing', 'trainable_counts', 'add_lora', 'PreflightError', 'image_tokens', 'estimate_memory',
-           'zero_stage', 'preflight', 'load_sft_data', 'sft_token_counts', 'data_identity', 'training_fingerprint',
-           'require_rows', 'FinishedRun', 'finished_run', 'mark_started', 'mark_finished', 'last_checkpoint',
-           'restore_weights', 'needs_weight_restore', 'resume_from', 'save_final', 'check_world_size',
-           'model_max_length', 'sft_config', 'train_sft']
+__all__ = ['RUN_ONLY_KEYS', 'TRAINING_RECORD', 'NOT_IN_FINGERPRINT', 'EXTENDABLE', 'SFTRecipe', 'load_recipe', 'yaml_load',
+           'part_of', 'apply_freezing', 'trainable_counts', 'add_lora', 'PreflightError', 'image_tokens',
+           'estimate_memory', 'zero_stage', 'preflight', 'load_sft_data', 'sft_token_counts', 'data_identity',
+           'training_fingerprint', 'require_rows', 'FinishedRun', 'only_longer', 'finished_run', 'mark_started',
+           'mark_finished', 'last_checkpoint', 'restore_weights', 'needs_weight_restore', 'resume_from', 'save_final',
+           'check_world_size', 'model_max_length', 'sft_config', 'train_sft']
 
 # %% ../nbs/30_sft.ipynb #847ad017
 @dataclass
@@ -220,19 +220,35 @@ def _read_record(path: Path) -> dict | None:
     try: return json.loads(path.read_text(encoding="utf-8"))
     except ValueError as e: raise PreflightError(f"{path}: cut off or corrupt ({e}); delete it (and retrain) or use another output_dir") from None
 
+EXTENDABLE = ("max_steps", "epochs")   # a run may be continued from its last checkpoint to a larger value of these, all else equal
+
+def only_longer(old: dict, new: dict) -> bool:
+    "Whether fingerprint `new` asks for the same run as `old`, only longer (a larger max_steps or epochs, nothing else changed)."
+    a = {**old, "config": {k: v for k, v in old.get("config", {}).items() if k not in EXTENDABLE}}
+    b = {**new, "config": {k: v for k, v in new.get("config", {}).items() if k not in EXTENDABLE}}
+    if a != b: return False
+    grew = [k for k in EXTENDABLE if old.get("config", {}).get(k) != new.get("config", {}).get(k)]
+    return bool(grew) and all(isinstance(old["config"].get(k), (int, float)) and isinstance(new["config"].get(k), (int, float))
+                              and 0 <= old["config"][k] < new["config"][k] for k in grew)
+
 def finished_run(out: Path, fp: dict, resume: bool = True) -> FinishedRun | None:
-    "The finished run in `out` if its final model was made with `fp`; None if there is none; PreflightError if it was made otherwise."
+    "The finished run in `out` if its final model was made with `fp`; None if there is none (or it is to be continued); PreflightError if it was made otherwise."
     from coldstart_nb.core import fingerprint_diff
     out, final = Path(out), Path(out)/"final"
+    fp = json.loads(json.dumps(fp, default=str))
+    ck = last_checkpoint(out) if resume else None
     started = _read_record(out/TRAINING_RECORD)
-    if started is not None and started.get("fingerprint") != json.loads(json.dumps(fp, default=str)) and resume and last_checkpoint(out):
+    if started is not None and started.get("fingerprint") != fp and ck and not only_longer(started.get("fingerprint") or {}, fp):
         raise PreflightError(f"{out} holds checkpoints of a run with other settings ({fingerprint_diff(started.get('fingerprint') or {}, fp)}): "
                              f"resuming would mix them. Use another output_dir, or delete {out} to start over.")
     if not (final/"config.json").exists(): return None
     rec = _read_record(final/TRAINING_RECORD)
     if rec is None:
         raise PreflightError(f"{final} holds a model with no record of what produced it: use another output_dir, or delete {final} to train again.")
-    if rec.get("fingerprint") != json.loads(json.dumps(fp, default=str)):
+    if rec.get("fingerprint") != fp and ck and only_longer(rec.get("fingerprint") or {}, fp):
+        print(f"{final} was trained with the same settings for fewer steps: continuing from {ck} ({fingerprint_diff(rec['fingerprint'], fp)})")
+        return None
+    if rec.get("fingerprint") != fp:
         raise PreflightError(f"{final} was trained with other settings ({fingerprint_diff(rec.get('fingerprint') or {}, fp)}); "
                              f"training again would relabel or mix weights. Use another output_dir, or delete {final} (and its checkpoints "
                              f"in {out}) to retrain.")
