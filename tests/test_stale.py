@@ -272,3 +272,14 @@ def test_empty_datasets_stop_training_before_it_starts(tmp_path):
     with pytest.raises(PreflightError, match="no training examples"):
         train_sft(rec, dataset=datasets.Dataset.from_dict({"prompt": [], "completion": [], "images": []}), check=False)
     assert not (tmp_path / "s" / "final").exists()
+
+
+def test_only_a_longer_run_may_continue():
+    from coldstart_nb.sft import only_longer
+    fp = {"stage": "grpo", "config": {"max_steps": 2, "epochs": 1.0, "lr": 1e-5}, "model": {"weights": "a"}, "data": "d"}
+    longer = {**fp, "config": {**fp["config"], "max_steps": 4}}
+    assert only_longer(fp, longer)
+    assert not only_longer(longer, fp)                                               # shorter: refused
+    assert not only_longer(fp, {**longer, "config": {**longer["config"], "lr": 1e-3}})  # longer and another lr
+    assert not only_longer(fp, {**longer, "model": {"weights": "b"}})                # longer from another start model
+    assert not only_longer(fp, fp)
