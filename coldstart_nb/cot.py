@@ -138,12 +138,20 @@ def _unbox(text: str) -> str:
     return text if b is None else text.replace("\\boxed{" + b + "}", b)
 
 def build_cot(teacher: Backend, problems: Sequence[Sample], cfg: CotConfig = CotConfig(), work_dir: str | Path = "cot_work",
-              grade_cfg: GradeConfig = GradeConfig(), progress: bool = True) -> dict[str, list[dict]]:
+              grade_cfg: GradeConfig = GradeConfig(), progress: bool = True,
+              on_mismatch: str = "error", # teacher outputs in `work_dir` made by another teacher or settings: 'error', or 'fresh'
+              report: dict | None = None # filled per stage with what produced its outputs and how many were reused
+             ) -> dict[str, list[dict]]:
     "Rejection-sampled CoT traces per variant: {variant: [{id, attempts, kept traces, acceptance, ...}]} (resumable)."
     work = Path(work_dir); work.mkdir(parents=True, exist_ok=True); variants = cfg.variant_list()
-    gen = lambda stage, reqs, n: _texts(generate(teacher, reqs, GenConfig(n=n, temperature=cfg.temperature, top_p=cfg.top_p,
-                                     max_new_tokens=cfg.max_new_tokens, batch_size=cfg.batch_size, seed=stable_hash(cfg.seed, stage)),
-                                     store=work/f"{stage}.jsonl", progress=progress))
+    def gen(stage, reqs, n):
+        info: dict = {}
+        g = GenConfig(n=n, temperature=cfg.temperature, top_p=cfg.top_p, max_new_tokens=cfg.max_new_tokens, batch_size=cfg.batch_size,
+                      seed=stable_hash(cfg.seed, stage))
+        recs = generate(teacher, reqs, g, store=work/f"{stage}.jsonl", progress=progress, fingerprint={"stage": stage},
+                        on_mismatch=on_mismatch, report=info)
+        if report is not None: report[stage] = info
+        return _texts(recs)
     out = {}
     if {"distilled", "reflection", "self-critic"} & set(variants):
         solved = gen("solve", [stage_request(s, "solve", cfg) for s in problems], cfg.k)

@@ -137,6 +137,8 @@ def card_markdown(card: dict) -> str:
                      f"{c.get('examples')} | {sum((c.get('removed') or {}).values())} | {c['length_tokens']['mean']} | {c.get('reflection_rate')}% |")
     lines += ["", "Removed by each filter, per variant:", "", "```", json.dumps({v: c.get("removed") for v, c in card["variants"].items()}, indent=1), "```",
               "", "Config:", "", "```", json.dumps(card.get("config", {}), indent=1), "```", ""]
+    if card.get("produced_by"):   # what actually produced the teacher outputs (model files or revision, settings), and how many were reused
+        lines += ["Produced by:", "", "```", json.dumps(card["produced_by"], indent=1, default=str), "```", ""]
     return "\n".join(lines)
 
 # %% ../nbs/21_cotdata.ipynb #7e702fdd

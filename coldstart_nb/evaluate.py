@@ -39,18 +39,25 @@ def grade_records(samples: Sequence[Sample], preds: Sequence[dict], model: str, 
 
 def evaluate(backend, samples: Sequence[Sample], model: str, gen: GenConfig = GenConfig(max_new_tokens=1024),
              store: str | Path | None = None, prompt_cfg: PromptConfig = PromptConfig(), grade_cfg: GradeConfig = GradeConfig(),
-             progress: bool = True, n_boot: int = 1000) -> dict:
-    "Generate (resumably), grade and score one model on `samples`; returns scores and per-response records."
-    if store is not None:   # the predictions file's sidecar records what produced it
+             progress: bool = True, n_boot: int = 1000,
+             on_mismatch: str = "error" # predictions in `store` made by another model/settings/prompt: 'error', or 'fresh' (moved aside)
+            ) -> dict:
+    "Generate (resumably), grade and score one model on `samples`; returns scores, per-response records and how much was reused."
+    reuse: dict = {}
+    fp = {"prompt": prompt_cfg.to_dict(), "mode": "eval"}
+    preds = generate(backend, requests_from_samples(samples, "eval", prompt_cfg), gen, store=store, progress=progress,
+                     fingerprint=fp, on_mismatch=on_mismatch, report=reuse)
+    if store is not None:   # written after the store accepted the run, so the sidecar describes the predictions in the file
         write_json(Path(store).with_suffix(".meta.json"), {"model": model, "backend": getattr(backend, "name", type(backend).__name__),
-                                                          "generation": gen.to_dict(), "prompt": prompt_cfg.to_dict(), "items": len(samples)})
-    preds = generate(backend, requests_from_samples(samples, "eval", prompt_cfg), gen, store=store, progress=progress)
+                                                          "fingerprint": reuse["fingerprint"], "grading": grade_cfg.to_dict(),
+                                                          "items": len(samples), "reuse": {k: reuse[k] for k in ("reused", "generated", "total")}})
     records = grade_records(samples, preds, model, grade_cfg)
     official = official_records(records)   # the real benchmarks only: each one's own extraction and matching rules
     return {"model": model, "scores": score_records(records, n_boot), "scores_official": score_official(official) if official else {},
             "records": records, "records_official": official,
+            "reuse": {k: reuse[k] for k in ("reused", "generated", "total")} if reuse else {"reused": 0, "generated": len(samples), "total": len(samples)},
             "protocol": {"scores": "default", "scores_official": "official", "prompt": prompt_cfg.to_dict(), "generation": gen.to_dict(),
-                         "grading": grade_cfg.to_dict()}}
+                         "grading": grade_cfg.to_dict(), "backend": reuse.get("fingerprint", {}).get("backend")}}
 
 def macro_average(scores: dict) -> float | None:
     "Mean of the benchmarks' overall accuracies (the 'Avg' column of the paper's table)."

@@ -17,7 +17,8 @@ from .data import LazyImages, Sample
 from .prompts import PromptConfig, build_messages
 
 # %% auto #0
-__all__ = ['GenConfig', 'Request', 'requests_from_samples', 'Backend', 'HFBackend', 'generate', 'image_data_uri',
+__all__ = ['GenConfig', 'Request', 'requests_from_samples', 'Backend', 'HFBackend', 'file_sha256', 'model_fingerprint',
+           'backend_identity', 'image_digest', 'request_digest', 'generation_fingerprint', 'generate', 'image_data_uri',
            'to_openai_messages', 'redact', 'OpenAIBackend', 'vllm_engine_settings', 'release_vllm_engine',
            'VLLMBackend']
 
@@ -81,30 +82,165 @@ class HFBackend:
                         "finish": "stop" if stop is not None else "length", "n_tokens": stop + 1 if stop is not None else len(ids)})
         return [res[i * cfg.n:(i + 1) * cfg.n] for i in range(len(requests))]
 
+# %% ../nbs/04_generate.ipynb #5a1e1d01
+_HASH_CACHE: dict = {}   # (resolved path, size, mtime_ns) -> sha256 of the file, for this process
+
+def _hash_cache_file() -> Path:
+    return Path(os.environ.get("COLDSTART_NB_CACHE", "~/.cache/coldstart-nb")).expanduser()/"file_hashes.json"
+
+def file_sha256(path: str | Path) -> str:
+    "sha256 of a file, cached by (path, size, mtime) in memory and in `$COLDSTART_NB_CACHE/file_hashes.json` (weights are large)."
+    import hashlib
+    p = Path(path).resolve(); st = p.stat(); key = f"{p}|{st.st_size}|{st.st_mtime_ns}"
+    if key in _HASH_CACHE: return _HASH_CACHE[key]
+    cache = _hash_cache_file()
+    try: disk = json.loads(cache.read_text()) if cache.exists() else {}
+    except (OSError, ValueError): disk = {}   # a torn or unreadable cache only costs a re-hash
+    if key not in disk:
+        h = hashlib.sha256()
+        with open(p, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 22), b""): h.update(chunk)
+        disk[key] = h.hexdigest()
+        try:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cache.with_name(f"{cache.name}.{os.getpid()}.tmp"); tmp.write_text(json.dumps(disk)); os.replace(tmp, cache)
+        except OSError: pass   # a read-only home: the in-memory cache still serves this process
+    _HASH_CACHE[key] = disk[key]
+    return disk[key]
+
+def _params_digest(sd: dict) -> str:
+    "sha256 over a state dict's names and raw bytes."
+    import hashlib, torch
+    h = hashlib.sha256()
+    for k in sorted(sd):
+        t = sd[k].detach().cpu().contiguous()
+        h.update(k.encode()); h.update(t.view(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b"")
+    return h.hexdigest()[:16]
+
+def model_fingerprint(model, # a model dir, a hub id, or a loaded model
+                      live_limit: int = 200_000_000 # loaded models up to this many parameters also get a digest of their live weights
+                     ) -> dict:
+    "What identifies a model: a local dir -> its path and a digest of its files' sha256 (weights, config, tokenizer); a hub id -> id and revision."
+    from coldstart_nb.core import digest
+    if not isinstance(model, (str, Path)):   # a loaded model: where it came from, and (small models) its live parameters
+        cfg = getattr(model, "config", None)
+        src, rev = getattr(cfg, "_name_or_path", "") or "", getattr(cfg, "_commit_hash", None)
+        out = model_fingerprint(src) if src and Path(src).is_dir() else {"path": src or type(model).__name__, "revision": rev}
+        if callable(getattr(model, "state_dict", None)):
+            sd = model.state_dict()
+            if sd: out["dtype"] = str(next(iter(sd.values())).dtype)
+            if sum(t.numel() for t in sd.values()) <= live_limit: out["params"] = _params_digest(sd)
+        return out
+    d = Path(model).expanduser()
+    if not d.is_dir(): return {"path": str(model), "revision": None}
+    files = {p.name: file_sha256(p) for p in sorted(d.iterdir()) if p.is_file() and not p.name.startswith(".")}
+    return {"path": str(d.resolve()), "weights": digest(files), "files": len(files)}
+
+def _scalars(obj) -> dict:
+    "The public str/int/float/bool/None attributes of an object (a fallback identity for backends without `identity()`)."
+    return {k: v for k, v in sorted(vars(obj).items()) if not k.startswith("_") and (v is None or isinstance(v, (str, int, float, bool)))}
+
+def backend_identity(backend) -> dict:
+    "What produces a backend's outputs: its name, the model (path + weights digest, or hub revision) and the settings that change them."
+    name = getattr(backend, "name", type(backend).__name__)
+    if callable(getattr(backend, "identity", None)): return {"name": name, **backend.identity()}
+    if name == "hf" and hasattr(backend, "model"):
+        ip = getattr(getattr(backend, "processor", None), "image_processor", None)
+        pix = {k: getattr(ip, k) for k in ("min_pixels", "max_pixels") if getattr(ip, k, None) is not None}
+        return {"name": name, "model": model_fingerprint(backend.model), "processor": pix}
+    if name == "vllm" and hasattr(backend, "settings"):
+        s = dict(backend.settings)
+        return {"name": name, "model": model_fingerprint(s.pop("model")), "settings": json.loads(json.dumps(s, default=str))}
+    if name == "openai" and hasattr(backend, "base_url"):   # a served model: its name is all the server tells (no weights hash)
+        return {"name": name, "base_url": backend.base_url, "model": backend.model}
+    return {"name": name, "class": type(backend).__qualname__, **_scalars(backend)}
+
+def image_digest(img) -> str:
+    "A content digest of an image (PIL: mode, size and pixels; a path or bytes: the file's bytes)."
+    import hashlib
+    if hasattr(img, "tobytes") and hasattr(img, "size"):
+        h = hashlib.sha256(f"{img.mode}|{img.size}|".encode()); h.update(img.tobytes()); return h.hexdigest()[:16]
+    if isinstance(img, (bytes, bytearray)): return hashlib.sha256(img).hexdigest()[:16]
+    if isinstance(img, (str, Path)) and Path(img).is_file(): return file_sha256(img)[:16]
+    return hashlib.sha256(repr(img).encode()).hexdigest()[:16]
+
+def request_digest(r: Request) -> str:
+    "A digest of what a request asks: its chat messages (prompt text) and its images' contents."
+    from coldstart_nb.core import digest
+    return digest({"messages": r.messages, "images": [image_digest(im) for im in r.images]})
+
 # %% ../nbs/04_generate.ipynb #db849c7c
+def _move_aside(path: Path) -> Path:
+    "Rename a store and its fingerprint to `<stem>.stale-<time><suffix>`; returns the new path."
+    import datetime
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%S%f")
+    to = path.with_name(f"{path.stem}.stale-{stamp}{path.suffix}")
+    os.replace(path, to)
+    fp = path.with_name(path.name + ".fingerprint.json")
+    if fp.exists(): os.replace(fp, to.with_name(to.name + ".fingerprint.json"))
+    return to
+
+def _stale_requests(st: RecordStore, digests: dict) -> list:
+    "Ids stored for a request other than the one asked now (prompt or images changed, or no digest stored)."
+    stored = {r["id"]: r.get("request") for r in st.records() if r["id"] in digests}
+    return [i for i, d in digests.items() if i in stored and stored[i] != d]
+
+def generation_fingerprint(backend: Backend, cfg: GenConfig, extra: dict | None = None) -> dict:
+    "The fingerprint a generation store carries: backend identity, sampling settings and whatever else the caller names (prompt, stage)."
+    return {"backend": backend_identity(backend), "generation": cfg.to_dict(), **(extra or {})}
+
 def generate(backend: Backend, requests: list[Request], cfg: GenConfig = GenConfig(),
              store: str | Path | RecordStore | None = None, # JSONL path: finished ids are skipped, new ones appended
-             progress: bool = True, on_batch: Callable | None = None # called as on_batch(batch_index, records)
+             progress: bool = True, on_batch: Callable | None = None, # called as on_batch(batch_index, records)
+             fingerprint: dict | None = None, # what else produced the records (prompt config, stage), stored with the backend identity and `cfg`
+             on_mismatch: str = "error", # a store made by something else: 'error', or 'fresh' (move it aside and start again)
+             report: dict | None = None # filled with {'reused', 'generated', 'total', 'store', 'fingerprint'}
             ) -> list[dict]:
-    "Generate `cfg.n` responses per request in seeded batches; with `store`, resumable after a kill."
+    "Generate `cfg.n` responses per request in seeded batches; with `store`, resumable after a kill and reused only where everything matches."
+    from coldstart_nb.core import StoreError
     ids = [r.id for r in requests]
     if len(set(ids)) != len(ids):
-        dup = next(i for i in ids if ids.count(i) > 1); raise ValueError(f"duplicate request id {dup!r}: ids key the results")
-    st = store if isinstance(store, RecordStore) or store is None else RecordStore(store)
-    done: dict[str, dict] = {}
-    batches = [requests[i:i + cfg.batch_size] for i in range(0, len(requests), cfg.batch_size)]
-    bar = tqdm(total=len(requests), desc=f"generate ({backend.name}, n={cfg.n})", disable=not progress)
-    for bi, batch in enumerate(batches):
-        if st is not None and all(r.id in st for r in batch): bar.update(len(batch)); continue
-        outs = backend.generate_batch(batch, cfg, stable_hash(cfg.seed, batch[0].id, bi))
-        recs = [{"id": r.id, "responses": [o["text"] for o in out], "finish": [o.get("finish") for o in out],
-                 "n_tokens": [o.get("n_tokens") for o in out]} for r, out in zip(batch, outs)]
-        if st is not None: st.append(recs)
-        done.update({r["id"]: r for r in recs}); bar.update(len(batch))
-        if on_batch: on_batch(bi, recs)
-    bar.close()
-    if st is not None: done = {**{r["id"]: r for r in st.records()}, **done}
-    return [done[i] for i in ids]
+        dup = next(i for i in ids if ids.count(i) > 1)
+        raise ValueError(f"duplicate request id {dup!r}: ids key the results")
+    digests = {r.id: request_digest(r) for r in requests} if store is not None else {}
+    fp = generation_fingerprint(backend, cfg, fingerprint) if store is not None else None
+    own = store is not None and not isinstance(store, RecordStore)
+    st = RecordStore(store, fingerprint=fp, on_mismatch=on_mismatch) if own else store
+    try:
+        stale = _stale_requests(st, digests) if st is not None else []
+        if stale and (on_mismatch == "error" or not own):
+            raise StoreError(f"{st.path}: {len(stale)} stored record(s) were made for another request under the same id (first: {stale[0]!r}: "
+                             f"its prompt or images changed). Delete {st.path.name} (and its .fingerprint.json), write to another path, "
+                             "or pass on_mismatch='fresh' to move the old records aside.")
+        if stale:
+            st.close(); moved = _move_aside(st.path)
+            print(f"generate: {len(stale)} request(s) changed under the same id; old records moved to {moved.name}")
+            st = RecordStore(store, fingerprint=fp, on_mismatch=on_mismatch)
+        reused = sum(1 for i in ids if st is not None and i in st)
+        done: dict[str, dict] = {}
+        batches = [requests[i:i + cfg.batch_size] for i in range(0, len(requests), cfg.batch_size)]
+        bar = tqdm(total=len(requests), desc=f"generate ({backend.name}, n={cfg.n})", disable=not progress)
+        for bi, batch in enumerate(batches):
+            if st is not None and all(r.id in st for r in batch):
+                bar.update(len(batch))
+                continue
+            outs = backend.generate_batch(batch, cfg, stable_hash(cfg.seed, batch[0].id, bi))
+            recs = [{"id": r.id, "responses": [o["text"] for o in out], "finish": [o.get("finish") for o in out],
+                     "n_tokens": [o.get("n_tokens") for o in out], **({"request": digests[r.id]} if digests else {})}
+                    for r, out in zip(batch, outs)]
+            if st is not None: st.append(recs)
+            done.update({r["id"]: r for r in recs})
+            bar.update(len(batch))
+            if on_batch: on_batch(bi, recs)
+        bar.close()
+        if st is not None: done = {**{r["id"]: r for r in st.records()}, **done}
+    finally:
+        if own and st is not None: st.close()
+    if st is not None:
+        info = {"reused": reused, "generated": len(ids) - reused, "total": len(ids), "store": str(st.path), "fingerprint": fp}
+        if report is not None: report.update(info)
+        if reused: print(f"generate: reused {reused} of {len(ids)} records from {st.path.name} (same backend, settings and requests)")
+    return [{k: v for k, v in done[i].items() if k != "request"} for i in ids]   # the digest is the store's business
 
 # %% ../nbs/04_generate.ipynb #f4c7f711
 def image_data_uri(img) -> str:

@@ -364,10 +364,19 @@ def reward_weights(r: GRPORecipe) -> list[float]:
 def train_grpo(r: GRPORecipe, model=None, processor=None, dataset=None, callbacks=None, check: bool = True, reward_funcs: list | None = None):
     "Run GRPO by the recipe (one process, or each rank under `accelerate launch`); returns (trainer, preflight report)."
     from coldstart_nb.models import count_params, load_model, load_processor
+    from coldstart_nb.generate import model_fingerprint
+    from coldstart_nb.sft import data_identity, finished_run, mark_finished, mark_started, require_rows, training_fingerprint
     check_world_size(r)
     set_seed(r.seed)
     src = resolve(r.model)
     out = project_path(r.output_dir) if not Path(r.output_dir).is_absolute() else Path(r.output_dir)
+    ds = dataset if dataset is not None else rl_dataset(r.train_data, r.rl_system)
+    require_rows(ds, "the RL data" if dataset is not None else repr(r.train_data))
+    fp = training_fingerprint("grpo", r, model_fingerprint(model if model is not None else src), data_identity(ds, r.train_data))
+    done = finished_run(out, fp, r.resume)
+    if done is not None:
+        print(f"grpo: {done.final} already holds this config's model ({done.state.global_step} steps); nothing to train. Delete it to retrain.")
+        return done, {}
     cfg = grpo_config(r, out)   # before the model: under ZeRO-3 `from_pretrained` then partitions at load
     cfg.reward_weights = reward_weights(r)
     model = model or load_model(src, dtype="auto")
@@ -377,7 +386,6 @@ def train_grpo(r: GRPORecipe, model=None, processor=None, dataset=None, callback
         from coldstart_nb.sft import SFTRecipe
         apply_freezing(model, SFTRecipe(freeze_vision=True))
     if r.lora: model = add_lora(model, r)   # TRL computes the reference with the adapters disabled
-    ds = dataset if dataset is not None else rl_dataset(r.train_data, r.rl_system)
     report = preflight(r, model.config, count_params(model), count_params(model, trainable_only=True), length_limit=r.max_prompt_length,
                        tokens_per_device=r.micro_batch * r.max_length, frozen_copies=int(r.beta > 0 and not r.lora)) if check else {}
     if check:
@@ -389,8 +397,11 @@ def train_grpo(r: GRPORecipe, model=None, processor=None, dataset=None, callback
                                  "lower micro_batch, vllm_gpu_memory_utilization or max_pixels, turn vllm_sleep on, or use more GPUs")
     trainer = _grpo_trainer_cls()(model=model, reward_funcs=reward_funcs or reward_functions(r), args=cfg, train_dataset=ds, processing_class=processor,
                                   callbacks=callbacks, recipe=r, refill_dataset=ds.shuffle(seed=r.seed + 1) if r.dynamic_sampling else None)
-    trainer.train(resume_from_checkpoint=resume_from(trainer, out, r.resume))   # the policy; the reference stays the start model
+    start = resume_from(trainer, out, r.resume)
+    mark_started(out, fp)
+    trainer.train(resume_from_checkpoint=start)   # the policy; the reference stays the start model
     save_final(trainer, processor, out, r.lora, r.min_pixels, r.max_pixels)
+    mark_finished(trainer, out, fp)
     return trainer, report
 
 # %% ../nbs/40_grpo.ipynb #e520ddcb

@@ -14,7 +14,7 @@ from .core import project_path
 
 # %% auto #0
 __all__ = ['STAGES', 'TRAIN_STAGES', 'project_lock', 'tokenizer_texts', 'ensure_embedded', 'stage_config', 'run_stage',
-           'summarize', 'launch_command', 'use_launcher', 'main']
+           'check_preset', 'summarize', 'launch_command', 'use_launcher', 'main']
 
 # %% ../nbs/08_pipeline.ipynb #45f881bb
 @contextlib.contextmanager
@@ -74,6 +74,22 @@ def run_stage(stage: str, notebook: str, config: str, preset: str = "default", p
                         kernel_name="python3", progress_bar=progress, log_output=False)
     return out
 
+def check_preset(notebook: str, config_path: Path) -> list[str]:
+    "Problems of one stage's YAML preset against its run notebook's parameters: unknown keys (with the valid ones) and wrong types."
+    import papermill as pm
+    from coldstart_nb.core import ConfigError, _coerce, unknown_keys_message
+    declared = pm.inspect_notebook(str(project_path("nbs", notebook)))
+    try: d = yaml.safe_load(config_path.read_text()) or {}
+    except yaml.YAMLError as e: return [f"{config_path}: not valid YAML ({e})"]
+    if not isinstance(d, dict): return [f"{config_path}: must be a mapping of parameter names to values"]
+    unknown = set(d) - set(declared)
+    out = [f"{config_path}: " + unknown_keys_message(unknown, declared, "parameter")] if unknown else []
+    for k, v in d.items():
+        if k not in declared: continue
+        try: _coerce(v, declared[k]["inferred_type_name"], k)
+        except ConfigError: out.append(f"{config_path}: parameter {k!r}: expected {declared[k]['inferred_type_name']}, got {type(v).__name__} {v!r}")
+    return out
+
 def summarize(results_dir: Path | None = None, variant: str = "default") -> str:
     "A Markdown summary table of the results files of `variant` (and its -base / -rlonly runs)."
     rows = []
@@ -117,6 +133,9 @@ def main(argv: list[str] | None = None):
     wanted = [s.strip() for s in a.stages.split(",") if s.strip()] or names
     unknown = set(wanted) - set(names)
     if unknown: ap.error(f"unknown stage(s) {sorted(unknown)}; known: {names}")
+    problems = [p for stage, nb, cfg in STAGES if stage in wanted and stage_config(cfg, a.preset).exists()
+                for p in check_preset(nb, stage_config(cfg, a.preset))]
+    if problems: ap.error("the preset has problems; nothing was run:\n  " + "\n  ".join(problems))   # exits with status 2
     t0 = time.time()
     for stage, nb, cfg in STAGES:
         if stage not in wanted: continue

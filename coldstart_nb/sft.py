@@ -15,9 +15,11 @@ from .core import Config, project_path, resolve, set_seed, world_size
 from .data import smart_resize
 
 # %% auto #0
-__all__ = ['SFTRecipe', 'load_recipe', 'yaml_load', 'part_of', 'apply_freezing', 'trainable_counts', 'add_lora', 'PreflightError',
-           'image_tokens', 'estimate_memory', 'zero_stage', 'preflight', 'load_sft_data', 'sft_token_counts',
-           'last_checkpoint', 'restore_weights', 'needs_weight_restore', 'resume_from', 'save_final',
+__all__ = ['RUN_ONLY_KEYS', 'TRAINING_RECORD', 'NOT_IN_FINGERPRINT', 'EXTENDABLE', 'SFTRecipe', 'load_recipe', 'yaml_load',
+           'part_of', 'apply_freezing', 'trainable_counts', 'add_lora', 'PreflightError', 'image_tokens',
+           'estimate_memory', 'zero_stage', 'preflight', 'load_sft_data', 'sft_token_counts', 'data_identity',
+           'training_fingerprint', 'require_rows', 'FinishedRun', 'only_longer', 'finished_run', 'mark_started',
+           'mark_finished', 'last_checkpoint', 'restore_weights', 'needs_weight_restore', 'resume_from', 'save_final',
            'check_world_size', 'model_max_length', 'sft_config', 'train_sft']
 
 # %% ../nbs/30_sft.ipynb #847ad017
@@ -65,11 +67,18 @@ class SFTRecipe(Config):
     @property
     def effective_batch(self) -> int: return self.per_device_batch * self.grad_accum * self.num_gpus
 
+RUN_ONLY_KEYS = ("variant",)   # preset keys the run notebooks read that are not recipe fields
+
 def load_recipe(stage: str, preset: str, cls=None, **overrides):
-    "A recipe from `reports/configs/<stage>_<preset>.yaml` (the same file papermill injects), minus the run-notebook-only keys."
+    "A recipe from `reports/configs/<stage>_<preset>.yaml` (the same file papermill injects); an unknown key is an error naming it."
+    from coldstart_nb.core import ConfigError, unknown_keys_message
     cls = cls or SFTRecipe
-    d = yaml_load(project_path("reports", "configs", f"{stage}_{preset}.yaml"))
-    names = {f for f in cls.__dataclass_fields__}
+    path = project_path("reports", "configs", f"{stage}_{preset}.yaml")
+    if not path.exists(): raise FileNotFoundError(f"no preset {preset!r} for {stage}: {path} does not exist")
+    d = yaml_load(path)
+    names = set(cls.__dataclass_fields__)
+    unknown = set(d) - names - set(RUN_ONLY_KEYS)
+    if unknown: raise ConfigError(f"{path}: " + unknown_keys_message(unknown, names | set(RUN_ONLY_KEYS)))
     return cls.from_dict({**{k: v for k, v in d.items() if k in names}, **overrides})
 
 def yaml_load(path) -> dict:
@@ -178,12 +187,98 @@ def sft_token_counts(ds, processor, n: int = 64) -> list[tuple[str, int]]:
         out.append((ex.get("id", str(i)), int(enc["input_ids"].shape[1])))
     return out
 
+# %% ../nbs/30_sft.ipynb #5f1a1d01
+TRAINING_RECORD = "coldstart_training.json"   # in `<output_dir>/final` (what produced it) and `<output_dir>` (the run in progress)
+NOT_IN_FINGERPRINT = ("output_dir", "resume", "gpu_memory_gb", "logging_steps", "save_steps", "save_total_limit")  # cannot change the weights
+
+def data_identity(ds, spec: str) -> str:
+    "A dataset's content fingerprint (`datasets` computes one for in-memory and saved datasets), else the spec it came from."
+    return getattr(ds, "_fingerprint", None) or f"spec:{spec}"
+
+def training_fingerprint(stage: str, recipe, model_id: dict, data_id: str) -> dict:
+    "What produces a stage's final model: the recipe's weight-relevant settings, the start model and the data."
+    cfg = {k: v for k, v in recipe.to_dict().items() if k not in NOT_IN_FINGERPRINT}
+    return {"stage": stage, "config": cfg, "model": model_id, "data": data_id}
+
+def require_rows(ds, what: str) -> None:
+    "Refuse an empty training set before a trainer starts (TRL would save a model after 0 steps, or raise a bare StopIteration)."
+    n = len(ds) if hasattr(ds, "__len__") else sum(1 for _ in zip(range(1), ds))
+    if n == 0: raise PreflightError(f"no training examples in {what}: the dataset is empty (check the data path, its filters or `limit`)")
+
+class FinishedRun:
+    "Returned instead of a trainer when `output_dir` already holds the final model of the same fingerprint: nothing was trained."
+    skipped = True
+    def __init__(self, final: Path, record: dict):
+        from types import SimpleNamespace
+        self.final, self.record, self.model = Path(final), record, None
+        self.state = SimpleNamespace(global_step=record.get("global_step", 0), log_history=record.get("log_history", []))
+        self.accelerator = SimpleNamespace(num_processes=record.get("processes", 1))
+    def __repr__(self): return f"FinishedRun({str(self.final)!r}, steps={self.state.global_step})"
+
+def _read_record(path: Path) -> dict | None:
+    if not path.exists(): return None
+    try: return json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as e: raise PreflightError(f"{path}: cut off or corrupt ({e}); delete it (and retrain) or use another output_dir") from None
+
+EXTENDABLE = ("max_steps", "epochs")   # a run may be continued from its last checkpoint to a larger value of these, all else equal
+
+def only_longer(old: dict, new: dict) -> bool:
+    "Whether fingerprint `new` asks for the same run as `old`, only longer (a larger max_steps or epochs, nothing else changed)."
+    a = {**old, "config": {k: v for k, v in old.get("config", {}).items() if k not in EXTENDABLE}}
+    b = {**new, "config": {k: v for k, v in new.get("config", {}).items() if k not in EXTENDABLE}}
+    if a != b: return False
+    grew = [k for k in EXTENDABLE if old.get("config", {}).get(k) != new.get("config", {}).get(k)]
+    return bool(grew) and all(isinstance(old["config"].get(k), (int, float)) and isinstance(new["config"].get(k), (int, float))
+                              and 0 <= old["config"][k] < new["config"][k] for k in grew)
+
+def finished_run(out: Path, fp: dict, resume: bool = True) -> FinishedRun | None:
+    "The finished run in `out` if its final model was made with `fp`; None if there is none (or it is to be continued); PreflightError if it was made otherwise."
+    from coldstart_nb.core import fingerprint_diff
+    out, final = Path(out), Path(out)/"final"
+    fp = json.loads(json.dumps(fp, default=str))
+    ck = last_checkpoint(out) if resume else None
+    started = _read_record(out/TRAINING_RECORD)
+    if started is not None and started.get("fingerprint") != fp and ck and not only_longer(started.get("fingerprint") or {}, fp):
+        raise PreflightError(f"{out} holds checkpoints of a run with other settings ({fingerprint_diff(started.get('fingerprint') or {}, fp)}): "
+                             f"resuming would mix them. Use another output_dir, or delete {out} to start over.")
+    if not (final/"config.json").exists(): return None
+    rec = _read_record(final/TRAINING_RECORD)
+    if rec is None:
+        raise PreflightError(f"{final} holds a model with no record of what produced it: use another output_dir, or delete {final} to train again.")
+    if rec.get("fingerprint") != fp and ck and only_longer(rec.get("fingerprint") or {}, fp):
+        print(f"{final} was trained with the same settings for fewer steps: continuing from {ck} ({fingerprint_diff(rec['fingerprint'], fp)})")
+        return None
+    if rec.get("fingerprint") != fp:
+        raise PreflightError(f"{final} was trained with other settings ({fingerprint_diff(rec.get('fingerprint') or {}, fp)}); "
+                             f"training again would relabel or mix weights. Use another output_dir, or delete {final} (and its checkpoints "
+                             f"in {out}) to retrain.")
+    return FinishedRun(final, rec)
+
+def mark_started(out: Path, fp: dict) -> None:
+    "Record the fingerprint of the run starting in `out` (rank 0), so a resume with other settings is refused."
+    from coldstart_nb.core import is_main_process, write_json
+    if is_main_process(): write_json(Path(out)/TRAINING_RECORD, {"fingerprint": fp})
+
+def mark_finished(trainer, out: Path, fp: dict) -> None:
+    "Write `final/coldstart_training.json`: the fingerprint, steps, log history and process count of the finished run (rank 0)."
+    from coldstart_nb.core import digest, write_json
+    if not trainer.is_world_process_zero(): return
+    rec = {"fingerprint": fp, "digest": digest(fp), "global_step": trainer.state.global_step,
+           "log_history": trainer.state.log_history, "processes": trainer.accelerator.num_processes}
+    write_json(Path(out)/"final"/TRAINING_RECORD, rec)
+
 # %% ../nbs/30_sft.ipynb #7a8bda34
 def last_checkpoint(output_dir: str | Path) -> str | None:
     "The newest complete `checkpoint-<step>` in `output_dir` (the Trainer writes `trainer_state.json` last; a kill mid-save leaves none)."
     cks = sorted(Path(output_dir).glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[-1])) if Path(output_dir).exists() else []
     done = [c for c in cks if (c/"trainer_state.json").exists()]
-    return str(done[-1]) if done else None
+    if not done: return None
+    state = done[-1]/"trainer_state.json"
+    try: json.loads(state.read_text(encoding="utf-8"))
+    except ValueError as e:
+        raise PreflightError(f"{state}: cut off or corrupt ({e}), so the run cannot resume from {done[-1].name}. Delete {done[-1]} to resume "
+                             f"from the checkpoint before it, or set resume=False / use another output_dir to start over.") from None
+    return str(done[-1])
 
 def restore_weights(model, checkpoint: str | Path) -> None:
     "Load a checkpoint's weights into `model` through `from_pretrained` (which maps the saved key names), strictly."
@@ -249,6 +344,7 @@ def train_sft(recipe: SFTRecipe, model=None, processor=None, dataset=None, callb
     "Run SFT by the recipe (one process, or each rank under `accelerate launch`); returns (trainer, preflight report)."
     from trl import SFTTrainer
     from coldstart_nb.models import load_model, load_processor, count_params
+    from coldstart_nb.generate import model_fingerprint
     check_world_size(recipe)
     lo, hi = recipe.save_min_pixels or recipe.min_pixels, recipe.save_max_pixels or recipe.max_pixels
     if not 0 < lo <= hi: raise PreflightError(f"the checkpoint's pixel settings save_min_pixels={lo} > save_max_pixels={hi}: fix the preset")
@@ -256,6 +352,12 @@ def train_sft(recipe: SFTRecipe, model=None, processor=None, dataset=None, callb
     src = resolve(recipe.model)
     out = project_path(recipe.output_dir) if not Path(recipe.output_dir).is_absolute() else Path(recipe.output_dir)
     ds = dataset if dataset is not None else load_sft_data(recipe.data)
+    require_rows(ds, "the SFT data" if dataset is not None else repr(recipe.data))
+    fp = training_fingerprint("sft", recipe, model_fingerprint(model if model is not None else src), data_identity(ds, recipe.data))
+    done = finished_run(out, fp, recipe.resume)
+    if done is not None:
+        print(f"sft: {done.final} already holds this config's model ({done.state.global_step} steps); nothing to train. Delete it to retrain.")
+        return done, {}
     ds = ds.remove_columns([c for c in ds.column_names if c not in ("prompt", "completion", "images")])
     split = ds.train_test_split(test_size=recipe.eval_fraction, seed=recipe.seed) if recipe.eval_fraction > 0 and len(ds) * recipe.eval_fraction >= 1 else None
     args = sft_config(recipe, out, split is not None)   # before the model: under ZeRO-3 `from_pretrained` then partitions at load
@@ -271,6 +373,9 @@ def train_sft(recipe: SFTRecipe, model=None, processor=None, dataset=None, callb
                        tokens_per_device=recipe.per_device_batch * min(limit, longest)) if check else {}
     trainer = SFTTrainer(model=model, args=args, train_dataset=split["train"] if split else ds,
                          eval_dataset=split["test"] if split else None, processing_class=processor, callbacks=callbacks)
-    trainer.train(resume_from_checkpoint=resume_from(trainer, out, recipe.resume))
+    start = resume_from(trainer, out, recipe.resume)
+    mark_started(out, fp)
+    trainer.train(resume_from_checkpoint=start)
     save_final(trainer, processor, out, recipe.lora, lo, hi)
+    mark_finished(trainer, out, fp)
     return trainer, report

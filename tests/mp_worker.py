@@ -50,13 +50,15 @@ def main(out: Path, sft_steps: int, grpo_steps: int):
                    "global_step": t.state.global_step, "start_step": cb.start, "steps_run": cb.steps, "digest": digest(t.model)}
     sizes = []
     reward = RecordingReward(lambda completions, **kw: sizes.append(len(completions)) or coin(completions), "accuracy")
-    g = load_recipe("grpo", "tiny", GRPORecipe, model=str(out / "sft" / "final"), output_dir=str(out / "grpo"), max_steps=grpo_steps,
+    # GRPO starts from SFT's step-2 checkpoint, which the second (longer) launch leaves unchanged: a GRPO run may only be
+    # continued from the same start model (issue 15: a changed start model is refused, not mixed into the checkpoints)
+    g = load_recipe("grpo", "tiny", GRPORecipe, model=str(out / "sft" / "checkpoint-2"), output_dir=str(out / "grpo"), max_steps=grpo_steps,
                     save_steps=2, num_gpus=2, lr=1e-3, seed=1)
     cb = Steps()
     start = None
-    if (out / "sft" / "final").exists() and not (out / "grpo").exists():
+    if (out / "sft" / "checkpoint-2").exists() and not (out / "grpo").exists():
         from coldstart_nb.models import load_model
-        start = digest(load_model(out / "sft" / "final", device="cpu"))
+        start = digest(load_model(out / "sft" / "checkpoint-2", device="cpu"))
     t, _ = train_grpo(g, reward_funcs=[reward], callbacks=[cb])
     info["grpo"] = {"processes": t.accelerator.num_processes, "per_device": t.args.per_device_train_batch_size,
                     "accum": t.args.gradient_accumulation_steps, "steps_per_generation": t.args.steps_per_generation,
