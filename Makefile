@@ -45,7 +45,11 @@ check-sync: install
 	if diff -r -x __pycache__ coldstart_nb $$tmp/coldstart_nb; then echo "library in step with notebooks"; rm -rf $$tmp; \
 	else echo "coldstart_nb/ differs from what nbdev_export makes: edit the notebooks and run nbdev_export"; rm -rf $$tmp; exit 1; fi
 
+# The run notebooks' tiny outputs are fingerprinted and reused on a re-run (finished stages are skipped): remove
+# them first so that every `make test` trains, generates and evaluates afresh, in any checkout.
+TINY_OUTPUTS := checkpoints/*-tiny data/cot/tiny reports/predictions/*_tiny
 nbtest: install
+	rm -rf $(TINY_OUTPUTS)
 	$(BIN)/nbdev_test --n_workers $(NBDEV_WORKERS) --timing
 
 pytest: install

@@ -17,7 +17,7 @@ import yaml
 __all__ = ['PACKAGES', 'project_root', 'project_path', 'resolve', 'ConfigError', 'unknown_keys_message', 'Config', 'atomic_write',
            'write_json', 'check_params', 'set_seed', 'world_size', 'local_rank', 'is_main_process', 'pick_device',
            'pick_dtype', 'git_info', 'package_versions', 'redact', 'run_metadata', 'write_results', 'StoreError',
-           'digest', 'fingerprint_diff', 'RecordStore', 'stable_hash', 'find_last_boxed']
+           'digest', 'file_digest', 'fingerprint_diff', 'RecordStore', 'stable_hash', 'find_last_boxed']
 
 # %% ../nbs/00_core.ipynb #b3a1375a
 def project_root() -> Path:
@@ -235,6 +235,13 @@ def digest(obj, n: int = 16) -> str:
     "A short, process-independent hex digest of a JSON-able object (key order does not matter)."
     blob = json.dumps(obj, sort_keys=True, ensure_ascii=False, default=str).encode()
     return hashlib.sha256(blob).hexdigest()[:n]
+
+def file_digest(path: str | Path, n: int = 16) -> str:
+    "A short hex sha256 of a file's bytes, read in chunks."
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 22), b""): h.update(chunk)
+    return h.hexdigest()[:n]
 
 def _flat(d: dict, prefix: str = "") -> dict:
     "Nested dict -> {'a.b': value}, for naming what differs between two fingerprints."

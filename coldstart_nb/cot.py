@@ -57,9 +57,9 @@ def stage_request(s: Sample, stage: str, cfg: CotConfig, **ctx) -> Request:
     tmpl = {"solve": "{question}", "caption": cfg.caption_prompt, "reason": cfg.reason_prompt, "critique": cfg.critique_prompt,
             "revise": cfg.revise_prompt}[stage]
     text = tmpl.format(question=q, **ctx)
-    user = {"role": "user", "content": [{"type": "image"} for _ in s.images] + [{"type": "text", "text": text}]}
+    user = {"role": "user", "content": [{"type": "image"} for _ in range(len(s.images))] + [{"type": "text", "text": text}]}
     system = [{"role": "system", "content": [{"type": "text", "text": cfg.solve_system}]}] if stage in ("solve", "reason", "revise") and cfg.solve_system else []
-    return Request(f"{s.id}|{stage}", system + [user], list(s.images))
+    return Request(f"{s.id}|{stage}", system + [user], s.images)   # images stay lazy: decoded per batch
 
 # %% ../nbs/20_cot.ipynb #232d87a4
 class SolverTeacher:

@@ -14,7 +14,7 @@ import numpy as np
 from PIL import Image
 
 from .core import Config, atomic_write, find_last_boxed, write_json
-from .data import Sample
+from .data import Sample, save_image_checked
 from .prompts import PromptConfig, format_question, sft_example
 
 # %% auto #0
@@ -113,7 +113,7 @@ def write_outputs(kept: dict[str, list[tuple[Sample, str]]], out_dir: str | Path
             if s.id not in names:
                 names[s.id] = [f"{re.sub(r'[^A-Za-z0-9_.-]', '_', s.id)}-{j}.png" for j in range(len(s.images))]
                 for im, n in zip(s.images, names[s.id]):
-                    if not (out/"images"/n).exists(): im.save(out/"images"/n)
+                    save_image_checked(im, out/"images"/n)   # kept if it decodes; a truncated file is rewritten
     all_rows = []
     for v, pairs in kept.items():
         rows = [{**sft_example(s, t, prompt_cfg), "variant": v} for s, t in pairs]; all_rows += rows

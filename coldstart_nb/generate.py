@@ -12,7 +12,7 @@ from typing import Callable, Protocol
 
 from tqdm.auto import tqdm
 
-from .core import Config, RecordStore, stable_hash
+from .core import Config, RecordStore, file_digest, stable_hash
 from .data import LazyImages, Sample
 from .prompts import PromptConfig, build_messages
 
@@ -90,17 +90,13 @@ def _hash_cache_file() -> Path:
 
 def file_sha256(path: str | Path) -> str:
     "sha256 of a file, cached by (path, size, mtime) in memory and in `$COLDSTART_NB_CACHE/file_hashes.json` (weights are large)."
-    import hashlib
     p = Path(path).resolve(); st = p.stat(); key = f"{p}|{st.st_size}|{st.st_mtime_ns}"
     if key in _HASH_CACHE: return _HASH_CACHE[key]
     cache = _hash_cache_file()
     try: disk = json.loads(cache.read_text()) if cache.exists() else {}
     except (OSError, ValueError): disk = {}   # a torn or unreadable cache only costs a re-hash
     if key not in disk:
-        h = hashlib.sha256()
-        with open(p, "rb") as f:
-            for chunk in iter(lambda: f.read(1 << 22), b""): h.update(chunk)
-        disk[key] = h.hexdigest()
+        disk[key] = file_digest(p, n=64)
         try:
             cache.parent.mkdir(parents=True, exist_ok=True)
             tmp = cache.with_name(f"{cache.name}.{os.getpid()}.tmp"); tmp.write_text(json.dumps(disk)); os.replace(tmp, cache)

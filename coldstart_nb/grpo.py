@@ -327,8 +327,9 @@ def rl_dataset(spec: str, rl_system: str = "", limit: int | None = None,
                cache_dir: str | Path | None = None, # where the prompts' Arrow file goes (default: the datasets cache)
                on_error: str = "raise"): # for an adapter: 'skip' counts bad rows instead of stopping at the first
     "GRPO prompts from 'synth:<dir>', an adapter ('rl', 'geometry3k') or '<adapter>:<local copy>', or a saved dataset dir; images stay encoded."
-    import datasets, uuid
+    import datasets, os, uuid
     from coldstart_nb.data import SOURCES, load_source, write_dataset
+    from coldstart_nb.core import file_digest
     from coldstart_nb.prompts import PromptConfig, rl_example
     name, _, local = spec.partition(":")
     if spec.startswith("synth:"):
@@ -345,7 +346,12 @@ def rl_dataset(spec: str, rl_system: str = "", limit: int | None = None,
     cfg = PromptConfig(rl_system=rl_system)
     rows = ({k: v for k, v in rl_example(s, cfg).items() if k != "id"} for s in samples)
     out = Path(cache_dir or Path(datasets.config.HF_DATASETS_CACHE) / "coldstart_nb" / "rl")
-    return write_dataset(rows, out / f"rl-{uuid.uuid4().hex}.arrow", features={"choices": datasets.List(datasets.Value("string"))})
+    tmp = out / f".rl-{uuid.uuid4().hex}.arrow.tmp"
+    write_dataset(rows, tmp, features={"choices": datasets.List(datasets.Value("string"))})
+    final = out / f"rl-{file_digest(tmp)}.arrow"   # named by content: the same prompts are one file, however often built
+    if final.exists(): tmp.unlink()
+    else: os.replace(tmp, final)   # atomic: ranks building the same data at once agree on the file
+    return datasets.Dataset.from_file(str(final))
 
 def reward_functions(r: GRPORecipe) -> list:
     "The recipe's reward functions (TRL signature), wrapped to record the last batch."
@@ -370,7 +376,7 @@ def train_grpo(r: GRPORecipe, model=None, processor=None, dataset=None, callback
     set_seed(r.seed)
     src = resolve(r.model)
     out = project_path(r.output_dir) if not Path(r.output_dir).is_absolute() else Path(r.output_dir)
-    ds = dataset if dataset is not None else rl_dataset(r.train_data, r.rl_system)
+    ds = dataset if dataset is not None else rl_dataset(r.train_data, r.rl_system, cache_dir=out / "rl-data")
     require_rows(ds, "the RL data" if dataset is not None else repr(r.train_data))
     fp = training_fingerprint("grpo", r, model_fingerprint(model if model is not None else src), data_identity(ds, r.train_data))
     done = finished_run(out, fp, r.resume)

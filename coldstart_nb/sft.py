@@ -11,7 +11,7 @@ from typing import Sequence
 
 import torch
 
-from .core import Config, project_path, resolve, set_seed, world_size
+from .core import Config, digest, file_digest, project_path, resolve, set_seed, world_size
 from .data import smart_resize
 
 # %% auto #0
@@ -192,7 +192,9 @@ TRAINING_RECORD = "coldstart_training.json"   # in `<output_dir>/final` (what pr
 NOT_IN_FINGERPRINT = ("output_dir", "resume", "gpu_memory_gb", "logging_steps", "save_steps", "save_total_limit")  # cannot change the weights
 
 def data_identity(ds, spec: str) -> str:
-    "A dataset's content fingerprint (`datasets` computes one for in-memory and saved datasets), else the spec it came from."
+    "A dataset's content fingerprint: a hash of its Arrow files when it lives on disk, else `datasets`' own, else the spec."
+    files = [f["filename"] for f in getattr(ds, "cache_files", None) or []]
+    if files: return "sha256:" + digest([file_digest(f) for f in files])   # file names are new on every build; content counts
     return getattr(ds, "_fingerprint", None) or f"spec:{spec}"
 
 def training_fingerprint(stage: str, recipe, model_id: dict, data_id: str) -> dict:

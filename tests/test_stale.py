@@ -283,3 +283,18 @@ def test_only_a_longer_run_may_continue():
     assert not only_longer(fp, {**longer, "config": {**longer["config"], "lr": 1e-3}})  # longer and another lr
     assert not only_longer(fp, {**longer, "model": {"weights": "b"}})                # longer from another start model
     assert not only_longer(fp, fp)
+
+
+def test_rebuilt_rl_data_is_one_file_with_one_identity(tmp_path):
+    "The GRPO prompts are written to disk: building them again must not look like new data (the finished-stage check"
+    " compares data identities) nor pile up files; other data must get another identity."
+    from coldstart_nb.grpo import rl_dataset
+    from coldstart_nb.pipeline import ensure_embedded
+    from coldstart_nb.sft import data_identity
+    ensure_embedded("data/synth/tiny", None, "tiny", 0)
+    a = rl_dataset("synth:data/synth/tiny", limit=40, cache_dir=tmp_path)
+    b = rl_dataset("synth:data/synth/tiny", limit=40, cache_dir=tmp_path)
+    c = rl_dataset("synth:data/synth/tiny", limit=20, cache_dir=tmp_path)
+    assert data_identity(a, "x") == data_identity(b, "x") != data_identity(c, "x")
+    assert len(list(tmp_path.glob("*.arrow"))) == 2 and not list(tmp_path.glob("*.tmp"))
+    assert len(a) == 40 and a[0]["prompt"] == b[0]["prompt"]
