@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, asdict
 from typing import Sequence
 
-from .core import Config, find_last_boxed
+from .core import Config, _braced, find_last_boxed
 from .data import LETTERS
 from .gradepool import SymbolicPool, serve_worker, symbolic_pool  # noqa: F401  (part of this module's API)
 
@@ -46,16 +46,7 @@ def _clean(a: str) -> str:
     if a.endswith("**"): a = a[:-2]
     return a.strip().strip("$ ").rstrip(".").strip()
 
-def _braced_at(text: str, j: int) -> str | None:
-    "Content of the brace group opening at text[j] (one linear scan), else None."
-    depth = 0
-    for k in range(j, len(text)):
-        c = text[k]
-        if c == "{": depth += 1
-        elif c == "}":
-            depth -= 1
-            if depth == 0: return text[j + 1:k]
-    return None
+_braced_at = _braced   # content of the brace group opening at text[j] (one linear scan), else None
 
 def _is_separator(gap: str) -> bool:
     "True when the text between two boxes only joins them (commas, 'and', '$', spaces)."
