@@ -4,11 +4,11 @@
 
 # %% ../nbs/00_core.ipynb #9af89ff4
 from __future__ import annotations
-import dataclasses, datetime, hashlib, json, os, platform, random, subprocess, sys, tempfile, typing, weakref
-from dataclasses import dataclass, field, fields, asdict
+import datetime, hashlib, json, os, platform, random, subprocess, tempfile, weakref
+from dataclasses import dataclass, fields, asdict
 from importlib import metadata as importlib_metadata
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Iterable, Iterator
 
 import numpy as np
 import yaml
@@ -39,10 +39,11 @@ def project_path(*parts: str, mkdir: bool = False # create the directory (or the
     return p
 
 def resolve(name: str | Path) -> str:
-    "A model or data reference: a project path when it is one (`models/...`, `checkpoints/...`, `data/...` or existing there), else unchanged (a hub id)."
+    "A model or data reference: a project path when it is one (`models/...`, `data/...`, ... or existing there), else unchanged (a hub id)."
     p = Path(str(name)).expanduser()
     if p.is_absolute(): return str(p)
-    if str(name).startswith(("models/", "checkpoints/", "data/", "reports/")) or project_path(str(name)).exists(): return str(project_path(str(name)))
+    if str(name).startswith(("models/", "checkpoints/", "data/", "reports/")) or project_path(str(name)).exists():
+        return str(project_path(str(name)))
     return str(name)
 
 # %% ../nbs/00_core.ipynb #3465f12b
@@ -99,14 +100,17 @@ class Config:
 def atomic_write(path: str | Path, data: str | bytes # text is written as UTF-8
                 ) -> Path:
     "Write `data` to `path` atomically (temp file in the same directory, fsync, rename)."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    mask = os.umask(0); os.umask(mask)
+    mask = os.umask(0)
+    os.umask(mask)
     os.chmod(tmp, 0o666 & ~mask)  # mkstemp makes 0600 files; results are ordinary files
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data.encode("utf-8") if isinstance(data, str) else data)
-            f.flush(); os.fsync(f.fileno())
+            f.flush()
+            os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp): os.unlink(tmp)
@@ -185,7 +189,8 @@ def git_info(root: Path | None = None) -> dict:
     root = root or project_root()
     try:
         sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10)
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root, capture_output=True, text=True, timeout=10)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root, capture_output=True, text=True,
+                               timeout=10)
         if sha.returncode != 0: return {"sha": None, "dirty": None}
         return {"sha": sha.stdout.strip(), "dirty": bool(dirty.stdout.strip())}
     except (OSError, subprocess.SubprocessError): return {"sha": None, "dirty": None}
@@ -201,7 +206,8 @@ def package_versions(names: Iterable[str] = PACKAGES) -> dict:
 def redact(obj):
     "Copy of `obj` with values under credential-like keys replaced by '***'."
     if isinstance(obj, dict):
-        return {k: ("***" if isinstance(k, str) and any(w in k.lower() for w in _SECRET_WORDS) and v else redact(v)) for k, v in obj.items()}
+        return {k: ("***" if isinstance(k, str) and any(w in k.lower() for w in _SECRET_WORDS) and v else redact(v))
+                for k, v in obj.items()}
     if isinstance(obj, (list, tuple)): return [redact(v) for v in obj]
     return obj
 
@@ -213,7 +219,8 @@ def run_metadata(config=None, # a `Config`, a dict, or None
     dev = device or ("cuda" if torch.cuda.is_available() else "cpu")
     return {"git": git_info(), "versions": package_versions(), "python": platform.python_version(),
             "platform": platform.platform(), "device": dev,
-            "device_name": torch.cuda.get_device_name(0) if dev.startswith("cuda") and torch.cuda.is_available() else platform.processor() or "cpu",
+            "device_name": (torch.cuda.get_device_name(0) if dev.startswith("cuda") and torch.cuda.is_available()
+                            else platform.processor() or "cpu"),
             "config": redact(cfg), "seed": seed,
             "time_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
 

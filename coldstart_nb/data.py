@@ -4,18 +4,15 @@
 
 # %% ../nbs/01_data.ipynb #f1347280
 from __future__ import annotations
-import io, re
+import re
 from dataclasses import dataclass, field, asdict, replace
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Callable
 
-from PIL import Image, UnidentifiedImageError
 from tqdm.auto import tqdm
 
 from .core import find_last_boxed
-from .images import (MAX_ASPECT_RATIO, MAX_IMAGE_PIXELS, ImageError, ImagePaths, LazyImages, check_image_size,
-                                 encode_image, load_image, probe_image, resize_image, resolve_image_path, save_image_checked,
-                                 smart_resize, to_rgb, write_dataset, _Cell, _File, _PATHS)
+from .images import ImageError, ImagePaths, LazyImages, probe_image, resolve_image_path, _Cell, _File, _PATHS
 
 # %% auto #0
 __all__ = ['ANSWER_TYPES', 'LETTERS', 'SOURCES', 'Sample', 'Samples', 'load_rows', 'check_utf8', 'undecoded', 'RowError',
@@ -60,7 +57,8 @@ class Sample:
 class Samples(list):
     "A list of `Sample`s that also carries the rows skipped while loading (with the reason)."
     def __init__(self, items=(), source: str = "", skipped: list | None = None):
-        super().__init__(items); self.source, self.skipped = source, skipped or []
+        super().__init__(items)
+        self.source, self.skipped = source, skipped or []
 
 # %% ../nbs/01_data.ipynb #d2721d1c
 _BUILDERS = {".parquet": "parquet", ".json": "json", ".jsonl": "json", ".csv": "csv", ".arrow": "arrow"}
@@ -111,7 +109,8 @@ def undecoded(ds):
     import datasets
     for name, feat in ds.features.items():
         if isinstance(feat, datasets.Image): ds = ds.cast_column(name, datasets.Image(decode=False))
-        elif isinstance(feat, (datasets.Sequence, getattr(datasets, "List", datasets.Sequence))) and isinstance(getattr(feat, "feature", None), datasets.Image):
+        elif (isinstance(feat, (datasets.Sequence, getattr(datasets, "List", datasets.Sequence)))
+              and isinstance(getattr(feat, "feature", None), datasets.Image)):
             ds = ds.cast_column(name, type(feat)(datasets.Image(decode=False)))
     return ds
 
@@ -326,7 +325,10 @@ def convert_coldstart(row: dict, i: int) -> Sample:
 @dataclass
 class SourceSpec:
     "Where a source lives on the hub and how its rows become Samples."
-    hub_id: str; split: str; convert: Callable; config: str | None = None
+    hub_id: str
+    split: str
+    convert: Callable
+    config: str | None = None
 
 SOURCES = {
     "coldstart":  SourceSpec("WaltonFuture/Multimodal-Cold-Start", "train", convert_coldstart),
@@ -354,7 +356,7 @@ def load_source(name: str, # a key of SOURCES
                 limit: int | None = None, progress: bool = True,
                 allow_outside_paths: bool = False, # accept image paths outside the dataset's folder (absolute or '..')
                ) -> Samples:
-    "Load a source as `Samples`, images checked but left encoded; bad rows raise `RowError`/`ImageError` naming the row, or are counted skips."
+    "Load a source as `Samples`, images checked but left encoded; a bad row raises `RowError`/`ImageError` naming it, or is skipped."
     if name not in SOURCES: raise KeyError(f"unknown source {name!r}; known: {sorted(SOURCES)}")
     if on_error not in ("raise", "skip"): raise ValueError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
     spec = SOURCES[name]

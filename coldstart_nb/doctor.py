@@ -4,7 +4,7 @@
 
 # %% ../nbs/07_doctor.ipynb #cac4fa84
 from __future__ import annotations
-import argparse, importlib.util, json
+import argparse, json
 from typing import Callable
 
 from packaging.version import Version

@@ -92,11 +92,14 @@ def to_rgb(img: Image.Image) -> Image.Image:
     "Convert any PIL mode to RGB; transparency is composited onto white."
     if img.mode == "RGB": return img
     if img.mode in ("RGBA", "LA") or (img.mode == "P" and "transparency" in img.info):
-        rgba = img.convert("RGBA"); bg = Image.new("RGB", rgba.size, (255, 255, 255))
-        bg.paste(rgba, mask=rgba.getchannel("A")); return bg
+        rgba = img.convert("RGBA")
+        bg = Image.new("RGB", rgba.size, (255, 255, 255))
+        bg.paste(rgba, mask=rgba.getchannel("A"))
+        return bg
     if img.mode.startswith("I"):  # 16/32-bit greyscale: scale to 8 bit
         import numpy as np
-        a = np.asarray(img, dtype="float64"); hi = a.max() or 1.0
+        a = np.asarray(img, dtype="float64")
+        hi = a.max() or 1.0
         return Image.fromarray((a / hi * 255).astype("uint8")).convert("RGB")
     return img.convert("RGB")
 
@@ -209,13 +212,16 @@ def smart_resize(height: int, width: int, factor: int = 28, min_pixels: int = 56
     if min(height, width) <= 0: raise ValueError(f"image size must be positive, got {height}x{width}")
     if max(height, width) / min(height, width) > max_ratio:
         raise ValueError(f"aspect ratio {max(height, width) / min(height, width):.0f} is over {max_ratio:.0f}")
-    h = max(factor, round(height / factor) * factor); w = max(factor, round(width / factor) * factor)
+    h = max(factor, round(height / factor) * factor)
+    w = max(factor, round(width / factor) * factor)
     if h * w > max_pixels:
         beta = math.sqrt(height * width / max_pixels)
-        h = max(factor, math.floor(height / beta / factor) * factor); w = max(factor, math.floor(width / beta / factor) * factor)
+        h = max(factor, math.floor(height / beta / factor) * factor)
+        w = max(factor, math.floor(width / beta / factor) * factor)
     elif h * w < min_pixels:
         beta = math.sqrt(min_pixels / (height * width))
-        h = math.ceil(height * beta / factor) * factor; w = math.ceil(width * beta / factor) * factor
+        h = math.ceil(height * beta / factor) * factor
+        w = math.ceil(width * beta / factor) * factor
     return h, w
 
 def resize_image(img: Image.Image, min_pixels: int = 56 * 56, max_pixels: int = 1_204_224, factor: int = 28) -> Image.Image:

@@ -7,7 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .core import Config
-from .data import LETTERS, LazyImages, Sample
+from .data import LETTERS, Sample
+from .images import LazyImages
 
 # %% auto #0
 __all__ = ['SFT_SYSTEM_PROMPT', 'PromptConfig', 'format_question', 'build_messages', 'sft_example', 'rl_example']

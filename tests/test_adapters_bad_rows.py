@@ -6,7 +6,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from coldstart_nb.data import SOURCES, ImageError, RowError, load_source
+from coldstart_nb.data import SOURCES, RowError, load_source
+from coldstart_nb.images import ImageError
 from conftest import ROOT
 
 FX = ROOT / "data" / "fixtures"

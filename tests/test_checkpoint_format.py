@@ -17,7 +17,7 @@ from PIL import Image
 from transformers import AutoImageProcessor, AutoProcessor, AutoTokenizer, Qwen2_5_VLForConditionalGeneration
 from transformers.models.qwen2_5_vl.processing_qwen2_5_vl import Qwen2_5_VLProcessor
 
-from coldstart_nb.data import smart_resize
+from coldstart_nb.images import smart_resize
 from coldstart_nb.models import VLProcessor, load_processor
 
 HAS_TORCHVISION = importlib.util.find_spec("torchvision") is not None

@@ -9,8 +9,8 @@ import pyarrow.parquet as pq
 import pytest
 from PIL import Image
 
-from coldstart_nb.data import ImageError, RowError, load_source
-from coldstart_nb import data as cdata
+from coldstart_nb.data import RowError, load_source
+from coldstart_nb.images import ImageError, save_image_checked
 from conftest import ROOT
 
 FX = ROOT / "data" / "fixtures"
@@ -124,10 +124,10 @@ def test_rl_dataset_streams_images_from_disk(tmp_path, monkeypatch):
 def test_derived_image_files_are_verified_and_rewritten(tmp_path):
     img = Image.new("RGB", (64, 48), (1, 2, 3))
     f = tmp_path / "images" / "x-0.png"
-    assert cdata.save_image_checked(img, f) == "written"
-    assert cdata.save_image_checked(img, f) == "kept"
+    assert save_image_checked(img, f) == "written"
+    assert save_image_checked(img, f) == "kept"
     f.write_bytes(f.read_bytes()[: len(f.read_bytes()) // 2])   # a kill mid-write left half a file
-    assert cdata.save_image_checked(img, f) == "rewritten"
+    assert save_image_checked(img, f) == "rewritten"
     with Image.open(f) as im:
         im.load()
         assert im.size == (64, 48)
