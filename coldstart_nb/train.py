@@ -16,10 +16,10 @@ from .data import smart_resize
 # %% auto #0
 __all__ = ['RUN_ONLY_KEYS', 'TRAINING_RECORD', 'NOT_IN_FINGERPRINT', 'EXTENDABLE', 'recipe_class', 'load_recipe', 'yaml_load',
            'part_of', 'apply_freezing', 'trainable_counts', 'add_lora', 'PreflightError', 'image_tokens',
-           'estimate_memory', 'zero_stage', 'preflight', 'data_identity', 'training_fingerprint', 'require_rows',
+           'estimate_memory', 'zero_stage', 'preflight', 'last_checkpoint', 'restore_weights', 'needs_weight_restore',
+           'resume_from', 'save_final', 'check_world_size', 'data_identity', 'training_fingerprint', 'require_rows',
            'FinishedRun', 'only_longer', 'finished_run', 'finished_stage', 'mark_started', 'mark_finished',
-           'last_checkpoint', 'restore_weights', 'needs_weight_restore', 'resume_from', 'save_final', 'train_to_final',
-           'check_world_size', 'training_summary', 'train_main', 'train_cli']
+           'train_to_final', 'training_summary', 'train_main', 'train_cli']
 
 # %% ../nbs/30_train.ipynb #7b3e0a06
 RUN_ONLY_KEYS = ("variant",)   # preset keys the run notebooks read that are not recipe fields
@@ -159,6 +159,62 @@ def preflight(model_config, # the model's config (its text config gives the hidd
                              "gradient checkpointing, a smaller micro-batch, or LoRA")
     return report
 
+# %% ../nbs/30_train.ipynb #7a8bda34
+def last_checkpoint(output_dir: str | Path) -> str | None:
+    "The newest complete `checkpoint-<step>` in `output_dir` (the Trainer writes `trainer_state.json` last; a kill mid-save leaves none)."
+    cks = sorted(Path(output_dir).glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[-1])) if Path(output_dir).exists() else []
+    done = [c for c in cks if (c/"trainer_state.json").exists()]
+    if not done: return None
+    state = done[-1]/"trainer_state.json"
+    try: json.loads(state.read_text(encoding="utf-8"))
+    except ValueError as e:
+        raise PreflightError(f"{state}: cut off or corrupt ({e}), so the run cannot resume from {done[-1].name}. "
+                             f"Delete {done[-1]} to resume from the checkpoint before it, or set resume=False / use another "
+                             f"output_dir to start over.") from None
+    return str(done[-1])
+
+def restore_weights(model, checkpoint: str | Path) -> None:
+    "Load a checkpoint's weights into `model` through `from_pretrained` (which maps the saved key names), strictly."
+    from peft import PeftModel
+    if isinstance(model, PeftModel): return   # the Trainer restores adapters itself
+    saved = type(model).from_pretrained(str(checkpoint), dtype=next(model.parameters()).dtype)
+    model.load_state_dict(saved.state_dict(), strict=True)
+    del saved
+
+def needs_weight_restore(trainer) -> bool:
+    "Whether our strict `restore_weights` must run before resuming: not under DeepSpeed or FSDP, whose engines load their own shards."
+    return not (getattr(trainer, "is_deepspeed_enabled", False) or getattr(trainer, "is_fsdp_enabled", False))
+
+def resume_from(trainer, output_dir: str | Path, resume: bool) -> str | None:
+    "The checkpoint to resume from (None: start fresh); restores the weights strictly where the Trainer itself would load them loosely."
+    ck = last_checkpoint(output_dir) if resume else None
+    if ck and needs_weight_restore(trainer): restore_weights(trainer.model, ck)
+    return ck
+
+def save_final(trainer, processor, out: Path, lora: bool = False, min_pixels: int | None = None, max_pixels: int | None = None) -> Path:
+    "Write `out/final` in the stock Qwen2.5-VL format on every launch: `trainer.save_model` (gathers ZeRO-3 shards), rank 0 writes."
+    final = Path(out)/"final"
+    if lora:
+        if trainer.is_world_process_zero(): trainer.model.save_pretrained(out/"adapter")   # the adapters alone, then merged (in place)
+        merged = trainer.model.merge_and_unload()
+        if trainer.is_world_process_zero(): merged.save_pretrained(final)
+    else: trainer.save_model(str(final))                # every rank calls it: under ZeRO-3 it gathers the partitions
+    trainer.accelerator.wait_for_everyone()
+    if trainer.is_world_process_zero(): processor.save_pretrained(final, min_pixels=min_pixels or None, max_pixels=max_pixels or None)
+    trainer.accelerator.wait_for_everyone()
+    return final
+
+def check_world_size(num_gpus: int, # processes the preset assumes (the batch plan divides by it)
+                     world: int | None = None # processes in this launch (default: WORLD_SIZE)
+                    ) -> int:
+    "The launch's process count, which must equal the preset's `num_gpus`: else a PreflightError."
+    world = world or world_size()
+    if world != num_gpus:
+        raise PreflightError(f"the preset assumes num_gpus={num_gpus} processes but this run has {world} (WORLD_SIZE): the batch "
+                             f"would silently shrink or grow by {world}/{num_gpus}. Launch with `accelerate launch --num_processes "
+                             f"{num_gpus} ...` (see `coldstart_nb.pipeline.launch_command`) or override num_gpus={world}.")
+    return world
+
 # %% ../nbs/30_train.ipynb #5f1a1d01
 TRAINING_RECORD = "coldstart_training.json"   # in `<output_dir>/final` (what produced it) and `<output_dir>` (the run in progress)
 NOT_IN_FINGERPRINT = ("output_dir", "resume", "gpu_memory_gb", "logging_steps", "save_steps",
@@ -256,51 +312,6 @@ def mark_finished(trainer, out: Path, fp: dict) -> None:
            "log_history": trainer.state.log_history, "processes": trainer.accelerator.num_processes}
     write_json(Path(out)/"final"/TRAINING_RECORD, rec)
 
-# %% ../nbs/30_train.ipynb #7a8bda34
-def last_checkpoint(output_dir: str | Path) -> str | None:
-    "The newest complete `checkpoint-<step>` in `output_dir` (the Trainer writes `trainer_state.json` last; a kill mid-save leaves none)."
-    cks = sorted(Path(output_dir).glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[-1])) if Path(output_dir).exists() else []
-    done = [c for c in cks if (c/"trainer_state.json").exists()]
-    if not done: return None
-    state = done[-1]/"trainer_state.json"
-    try: json.loads(state.read_text(encoding="utf-8"))
-    except ValueError as e:
-        raise PreflightError(f"{state}: cut off or corrupt ({e}), so the run cannot resume from {done[-1].name}. "
-                             f"Delete {done[-1]} to resume from the checkpoint before it, or set resume=False / use another "
-                             f"output_dir to start over.") from None
-    return str(done[-1])
-
-def restore_weights(model, checkpoint: str | Path) -> None:
-    "Load a checkpoint's weights into `model` through `from_pretrained` (which maps the saved key names), strictly."
-    from peft import PeftModel
-    if isinstance(model, PeftModel): return   # the Trainer restores adapters itself
-    saved = type(model).from_pretrained(str(checkpoint), dtype=next(model.parameters()).dtype)
-    model.load_state_dict(saved.state_dict(), strict=True)
-    del saved
-
-def needs_weight_restore(trainer) -> bool:
-    "Whether our strict `restore_weights` must run before resuming: not under DeepSpeed or FSDP, whose engines load their own shards."
-    return not (getattr(trainer, "is_deepspeed_enabled", False) or getattr(trainer, "is_fsdp_enabled", False))
-
-def resume_from(trainer, output_dir: str | Path, resume: bool) -> str | None:
-    "The checkpoint to resume from (None: start fresh); restores the weights strictly where the Trainer itself would load them loosely."
-    ck = last_checkpoint(output_dir) if resume else None
-    if ck and needs_weight_restore(trainer): restore_weights(trainer.model, ck)
-    return ck
-
-def save_final(trainer, processor, out: Path, lora: bool = False, min_pixels: int | None = None, max_pixels: int | None = None) -> Path:
-    "Write `out/final` in the stock Qwen2.5-VL format on every launch: `trainer.save_model` (gathers ZeRO-3 shards), rank 0 writes."
-    final = Path(out)/"final"
-    if lora:
-        if trainer.is_world_process_zero(): trainer.model.save_pretrained(out/"adapter")   # the adapters alone, then merged (in place)
-        merged = trainer.model.merge_and_unload()
-        if trainer.is_world_process_zero(): merged.save_pretrained(final)
-    else: trainer.save_model(str(final))                # every rank calls it: under ZeRO-3 it gathers the partitions
-    trainer.accelerator.wait_for_everyone()
-    if trainer.is_world_process_zero(): processor.save_pretrained(final, min_pixels=min_pixels or None, max_pixels=max_pixels or None)
-    trainer.accelerator.wait_for_everyone()
-    return final
-
 def train_to_final(trainer, processor,
                    out: Path, # the run's output_dir
                    fp: dict, # the stage's fingerprint (`finished_stage`)
@@ -315,17 +326,6 @@ def train_to_final(trainer, processor,
     final = save_final(trainer, processor, out, lora, min_pixels, max_pixels)
     mark_finished(trainer, out, fp)
     return final
-
-def check_world_size(num_gpus: int, # processes the preset assumes (the batch plan divides by it)
-                     world: int | None = None # processes in this launch (default: WORLD_SIZE)
-                    ) -> int:
-    "The launch's process count, which must equal the preset's `num_gpus`: else a PreflightError."
-    world = world or world_size()
-    if world != num_gpus:
-        raise PreflightError(f"the preset assumes num_gpus={num_gpus} processes but this run has {world} (WORLD_SIZE): the batch "
-                             f"would silently shrink or grow by {world}/{num_gpus}. Launch with `accelerate launch --num_processes "
-                             f"{num_gpus} ...` (see `coldstart_nb.pipeline.launch_command`) or override num_gpus={world}.")
-    return world
 
 # %% ../nbs/30_train.ipynb #e520ddcb
 def training_summary(stage: str, trainer, seconds: float, output_dir: str) -> dict:
