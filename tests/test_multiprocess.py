@@ -129,7 +129,7 @@ def test_resume_under_sharding_leaves_loading_to_the_engine(tmp_path, monkeypatc
         t = types.SimpleNamespace(model=None, is_deepspeed_enabled=ds, is_fsdp_enabled=fsdp)
         assert train.resume_from(t, tmp_path, True) == str(tmp_path / "checkpoint-2")
         assert bool(calls) == restored
-    assert sft.resume_from(t, tmp_path, False) is None
+    assert train.resume_from(t, tmp_path, False) is None
 
 
 def test_coldstart_train_under_accelerate(tmp_path):
