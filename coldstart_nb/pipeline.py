@@ -4,8 +4,7 @@
 
 # %% ../nbs/08_pipeline.ipynb #cde51139
 from __future__ import annotations
-import argparse, contextlib, fcntl, json, subprocess, sys, time
-from dataclasses import dataclass
+import argparse, json, subprocess, sys, time
 from pathlib import Path
 
 import yaml
@@ -13,42 +12,8 @@ import yaml
 from .core import project_path
 
 # %% auto #0
-__all__ = ['STAGES', 'TRAIN_STAGES', 'project_lock', 'tokenizer_texts', 'ensure_embedded', 'stage_config', 'run_stage',
-           'check_preset', 'summarize', 'launch_command', 'use_launcher', 'main']
-
-# %% ../nbs/08_pipeline.ipynb #45f881bb
-@contextlib.contextmanager
-def project_lock(name: str):
-    "An exclusive inter-process lock on `.locks/<name>.lock` under the project root."
-    p = project_path(".locks", f"{name}.lock", mkdir=True)
-    with open(p, "w") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        try: yield
-        finally: fcntl.flock(f, fcntl.LOCK_UN)
-
-def tokenizer_texts(train: list, corpus: list[dict]) -> list[str]:
-    "The texts the tiny model's tokenizer is trained on: questions, gold solutions, corpus responses, the SFT system prompt."
-    from coldstart_nb.prompts import SFT_SYSTEM_PROMPT
-    from coldstart_nb.synth import solve
-    return [s.question for s in train] + [solve(s) for s in train] + [c["response"] for c in corpus] + [SFT_SYSTEM_PROMPT]
-
-def ensure_embedded(data_dir: str = "data/synth/tiny", model_dir: str | None = "models/tiny-init", preset: str = "tiny", seed: int = 0,
-                    n_train: int = 60, n_test: int = 10, families: str = "vista,verse,vision,wemath",
-                    corpus_cfg=None, force: bool = False, progress: bool = True) -> tuple[Path, Path]:
-    "Build the synthetic benchmark, corpus and (unless `model_dir` is None) random-init tiny model under the project root unless present."
-    from coldstart_nb.models import build_tiny_model
-    from coldstart_nb.synth import CorpusConfig, SynthConfig, load_split, make_benchmark, make_corpus, save_split
-    d, m = project_path(data_dir), (project_path(model_dir) if model_dir else None)
-    with project_lock("embedded"):
-        if force or not all((d/f).exists() for f in ("train.jsonl", "test.jsonl", "corpus.jsonl")):
-            bench = make_benchmark(SynthConfig(seed=seed, n_train=n_train, n_test=n_test, families=families), progress=progress)
-            for split, samples in bench.items(): save_split(samples, d, split)
-            corpus = make_corpus(bench["train"], corpus_cfg or CorpusConfig(seed=seed))
-            (d/"corpus.jsonl").write_text("".join(json.dumps(c) + "\n" for c in corpus))
-        if m is not None and (force or not (m/"config.json").exists()):
-            train = load_split(d, "train"); corpus = [json.loads(l) for l in (d/"corpus.jsonl").read_text().splitlines()]
-            build_tiny_model(tokenizer_texts(train, corpus), preset, seed=seed, out_dir=m)
-    return d, m
+__all__ = ['STAGES', 'TRAIN_STAGES', 'stage_config', 'run_stage', 'check_preset', 'summarize', 'launch_command', 'use_launcher',
+           'main']
 
 # %% ../nbs/08_pipeline.ipynb #ce0915b0
 STAGES = [("data", "09_data_run.ipynb", "data_{preset}"), ("base", "39_sft_run.ipynb", "sft_{preset}-base"),
@@ -87,14 +52,16 @@ def check_preset(notebook: str, config_path: Path) -> list[str]:
     for k, v in d.items():
         if k not in declared: continue
         try: _coerce(v, declared[k]["inferred_type_name"], k)
-        except ConfigError: out.append(f"{config_path}: parameter {k!r}: expected {declared[k]['inferred_type_name']}, got {type(v).__name__} {v!r}")
+        except ConfigError:
+            out.append(f"{config_path}: parameter {k!r}: expected {declared[k]['inferred_type_name']}, got {type(v).__name__} {v!r}")
     return out
 
 def summarize(results_dir: Path | None = None, variant: str = "default") -> str:
     "A Markdown summary table of the results files of `variant` (and its -base / -rlonly runs)."
     rows = []
     for p in sorted(Path(results_dir or project_path("reports", "results")).glob(f"*_{variant}*.json")):
-        d = json.loads(p.read_text()); s = d["results"].get("summary", {})
+        d = json.loads(p.read_text())
+        s = d["results"].get("summary", {})
         rows.append(f"| {d['stage']} | {d['variant']} | " + ", ".join(f"{k}={v}" for k, v in s.items()) + " |")
     return "| stage | variant | summary |\n|---|---|---|\n" + "\n".join(rows)
 
@@ -102,10 +69,9 @@ TRAIN_STAGES = {"base": "sft", "sft": "sft", "grpo": "grpo", "rlonly": "grpo"}
 
 def launch_command(config: str, preset: str, accelerate: str | None = None) -> list[str]:
     "`accelerate launch` for a training stage's preset: the ZeRO-2/3 accelerate config its DeepSpeed file names, `num_gpus` processes."
-    from coldstart_nb.grpo import GRPORecipe
-    from coldstart_nb.sft import SFTRecipe, load_recipe, zero_stage
+    from coldstart_nb.train import load_recipe, zero_stage
     kind, name = stage_config(config, preset).stem.split("_", 1)
-    r = load_recipe(kind, name, SFTRecipe if kind == "sft" else GRPORecipe)
+    r = load_recipe(kind, name)
     bin_dir = Path(sys.executable).parent
     cmd = [accelerate or str(bin_dir/"accelerate"), "launch"]
     z = zero_stage(r.deepspeed)
@@ -141,7 +107,8 @@ def main(argv: list[str] | None = None):
         if stage not in wanted: continue
         if not stage_config(cfg, a.preset).exists():
             if a.stages: ap.error(f"stage {stage!r} has no preset file {stage_config(cfg, a.preset)}")
-            print(f"== stage {stage}: skipped (no {stage_config(cfg, a.preset).name})", flush=True); continue
+            print(f"== stage {stage}: skipped (no {stage_config(cfg, a.preset).name})", flush=True)
+            continue
         t = time.time()
         if use_launcher(stage, cfg, a.preset, a.launch):
             cmd = launch_command(cfg, a.preset)

@@ -9,7 +9,8 @@ from pathlib import Path
 from transformers import TrainerCallback
 
 from coldstart_nb.grpo import GRPORecipe, RecordingReward, batch_plan, train_grpo
-from coldstart_nb.sft import load_recipe, train_sft
+from coldstart_nb.sft import train_sft
+from coldstart_nb.train import load_recipe
 
 
 def digest(model) -> str:

@@ -6,7 +6,8 @@ import pytest
 import yaml
 
 from coldstart_nb.grpo import GRPORecipe, batch_plan
-from coldstart_nb.sft import SFTRecipe, load_recipe, zero_stage
+from coldstart_nb.sft import SFTRecipe
+from coldstart_nb.train import load_recipe, zero_stage
 from conftest import ROOT
 
 CFG = ROOT / "reports" / "configs"
@@ -64,7 +65,7 @@ def test_grpo_decays_every_parameter(tiny_model_dir, tmp_path):
     "EasyR1's AdamW has one group with weight decay on every parameter; HF's default exempts biases and norms."
     from coldstart_nb.grpo import _grpo_trainer_cls, grpo_config, reward_functions, rl_dataset
     from coldstart_nb.models import load_model, load_processor
-    from coldstart_nb.pipeline import ensure_embedded
+    from coldstart_nb.embedded import ensure_embedded
     ensure_embedded(progress=False)
     groups = {}
     for decay_all in (True, False):
@@ -82,8 +83,8 @@ def test_grpo_decays_every_parameter(tiny_model_dir, tmp_path):
 def test_grpo_preflight_counts_what_grpo_adds(tiny_model_dir, tmp_path):
     "Defect 8: a run whose GRPO peak (logits, pixel buffers, vLLM share) does not fit stops before training."
     from coldstart_nb.grpo import grpo_memory, train_grpo
-    from coldstart_nb.pipeline import ensure_embedded
-    from coldstart_nb.sft import PreflightError
+    from coldstart_nb.embedded import ensure_embedded
+    from coldstart_nb.train import PreflightError
     ensure_embedded(progress=False)
     r = load_recipe("grpo", "tiny", GRPORecipe, model=str(tiny_model_dir), output_dir=str(tmp_path), gpu_memory_gb=0.05)
     m = grpo_memory(r, 10**6, 10**6, 64, 2, 151936)

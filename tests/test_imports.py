@@ -26,4 +26,4 @@ print('ok', len({MODULES!r}))
 
 
 def test_expected_modules_exist():
-    assert {"core", "data", "synth", "prompts", "models", "generate", "pipeline"} <= set(MODULES)
+    assert {"core", "data", "synth", "prompts", "models", "embedded", "generate", "pipeline", "train", "sft", "grpo"} <= set(MODULES)

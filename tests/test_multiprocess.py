@@ -14,8 +14,9 @@ import pytest
 from transformers import AutoImageProcessor, Qwen2_5_VLForConditionalGeneration
 
 from coldstart_nb.models import VLProcessor
-from coldstart_nb.pipeline import ensure_embedded
-from coldstart_nb.sft import PreflightError, check_world_size, load_recipe, train_sft
+from coldstart_nb.embedded import ensure_embedded
+from coldstart_nb.sft import train_sft
+from coldstart_nb.train import PreflightError, check_world_size, load_recipe
 from conftest import ROOT
 
 WORKER = ROOT / "tests" / "mp_worker.py"
@@ -96,8 +97,8 @@ def test_checkpoints_open_in_stock_loaders(runs):
 def test_preset_and_launch_disagree(monkeypatch):
     rec = load_recipe("sft", "paper-3b")
     with pytest.raises(PreflightError, match="num_gpus=4 processes but this run has 1"):
-        check_world_size(rec, world=1)
-    assert check_world_size(rec, world=4) == 4
+        check_world_size(rec.num_gpus, world=1)
+    assert check_world_size(rec.num_gpus, world=4) == 4
     monkeypatch.setenv("WORLD_SIZE", "2")
     with pytest.raises(PreflightError, match="--num_processes 1"):
         train_sft(load_recipe("sft", "tiny", model="/nonexistent"))   # stops before touching the model
@@ -118,17 +119,17 @@ def test_devices_by_local_rank(monkeypatch):
 def test_resume_under_sharding_leaves_loading_to_the_engine(tmp_path, monkeypatch):
     "Defect 6: our strict reload of a checkpoint cannot run on ZeRO-3/FSDP-partitioned parameters; their engines restore their shards."
     import types
-    from coldstart_nb import sft
+    from coldstart_nb import train
     calls = []
-    monkeypatch.setattr(sft, "restore_weights", lambda model, ck: calls.append(ck))
+    monkeypatch.setattr(train, "restore_weights", lambda model, ck: calls.append(ck))
     (tmp_path / "checkpoint-2").mkdir()
     (tmp_path / "checkpoint-2" / "trainer_state.json").write_text("{}")
     for ds, fsdp, restored in ((False, False, True), (True, False, False), (False, True, False)):
         calls.clear()
         t = types.SimpleNamespace(model=None, is_deepspeed_enabled=ds, is_fsdp_enabled=fsdp)
-        assert sft.resume_from(t, tmp_path, True) == str(tmp_path / "checkpoint-2")
+        assert train.resume_from(t, tmp_path, True) == str(tmp_path / "checkpoint-2")
         assert bool(calls) == restored
-    assert sft.resume_from(t, tmp_path, False) is None
+    assert train.resume_from(t, tmp_path, False) is None
 
 
 def test_coldstart_train_under_accelerate(tmp_path):
@@ -148,7 +149,7 @@ def test_coldstart_train_under_accelerate(tmp_path):
 def test_final_checkpoint_is_written_by_save_model():
     "Defect 6: under ZeRO-3 `model.save_pretrained` writes empty shards; `trainer.save_model` gathers them (every rank calls it)."
     import types
-    from coldstart_nb.sft import save_final
+    from coldstart_nb.train import save_final
     calls = []
     model = types.SimpleNamespace(save_pretrained=lambda *a, **k: calls.append("model.save_pretrained"))
     for rank0 in (True, False):

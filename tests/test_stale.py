@@ -176,8 +176,7 @@ def scratch_root(tmp_path, monkeypatch):
 
 def test_load_recipe_refuses_a_typo(scratch_root):
     from coldstart_nb.core import ConfigError
-    from coldstart_nb.grpo import train_main
-    from coldstart_nb.sft import load_recipe
+    from coldstart_nb.train import load_recipe, train_main
     d = (scratch_root / "reports/configs/sft_tiny.yaml").read_text()
     (scratch_root / "reports/configs/sft_typo.yaml").write_text(d + "lerning_rate: 0.5\n")
     with pytest.raises(ConfigError, match="lerning_rate") as e:
@@ -215,7 +214,7 @@ def test_reproduce_error_names_key_and_file(scratch_root, monkeypatch, capsys):
 # ---- item 7: cut-off trainer state ----
 
 def test_cut_off_trainer_state_names_the_file(tmp_path):
-    from coldstart_nb.sft import PreflightError, last_checkpoint
+    from coldstart_nb.train import PreflightError, last_checkpoint
     (tmp_path / "checkpoint-2").mkdir()
     (tmp_path / "checkpoint-2" / "trainer_state.json").write_text('{"global_step": 2}')
     (tmp_path / "checkpoint-4").mkdir()
@@ -230,8 +229,8 @@ def test_cut_off_trainer_state_names_the_file(tmp_path):
 def test_finished_grpo_is_skipped_with_same_config_and_refused_with_another(tmp_path):
     from dataclasses import replace
     from coldstart_nb.grpo import GRPORecipe, train_grpo
-    from coldstart_nb.pipeline import ensure_embedded
-    from coldstart_nb.sft import PreflightError, load_recipe
+    from coldstart_nb.embedded import ensure_embedded
+    from coldstart_nb.train import PreflightError, load_recipe
     ensure_embedded()
     rec = load_recipe("grpo", "tiny", GRPORecipe, output_dir=str(tmp_path), max_steps=2, save_steps=2, max_completion_length=16)
     t1, _ = train_grpo(rec, check=False)
@@ -248,8 +247,9 @@ def test_finished_grpo_is_skipped_with_same_config_and_refused_with_another(tmp_
 
 def test_finished_sft_with_another_lr_is_refused(tmp_path):
     from dataclasses import replace
-    from coldstart_nb.pipeline import ensure_embedded
-    from coldstart_nb.sft import PreflightError, load_recipe, train_sft
+    from coldstart_nb.embedded import ensure_embedded
+    from coldstart_nb.sft import train_sft
+    from coldstart_nb.train import PreflightError, load_recipe
     ensure_embedded()
     rec = load_recipe("sft", "tiny", output_dir=str(tmp_path), max_steps=2, save_steps=2, eval_fraction=0.0)
     train_sft(rec, check=False)
@@ -261,8 +261,9 @@ def test_finished_sft_with_another_lr_is_refused(tmp_path):
 
 def test_empty_datasets_stop_training_before_it_starts(tmp_path):
     from coldstart_nb.grpo import GRPORecipe, train_grpo
-    from coldstart_nb.pipeline import ensure_embedded
-    from coldstart_nb.sft import PreflightError, load_recipe, train_sft
+    from coldstart_nb.embedded import ensure_embedded
+    from coldstart_nb.sft import train_sft
+    from coldstart_nb.train import PreflightError, load_recipe
     ensure_embedded()
     rec = load_recipe("grpo", "tiny", GRPORecipe, output_dir=str(tmp_path / "g"), max_steps=2)
     with pytest.raises(PreflightError, match="no training examples"):
@@ -275,7 +276,7 @@ def test_empty_datasets_stop_training_before_it_starts(tmp_path):
 
 
 def test_only_a_longer_run_may_continue():
-    from coldstart_nb.sft import only_longer
+    from coldstart_nb.train import only_longer
     fp = {"stage": "grpo", "config": {"max_steps": 2, "epochs": 1.0, "lr": 1e-5}, "model": {"weights": "a"}, "data": "d"}
     longer = {**fp, "config": {**fp["config"], "max_steps": 4}}
     assert only_longer(fp, longer)
@@ -289,8 +290,8 @@ def test_rebuilt_rl_data_is_one_file_with_one_identity(tmp_path):
     "The GRPO prompts are written to disk: building them again must not look like new data (the finished-stage check"
     " compares data identities) nor pile up files; other data must get another identity."
     from coldstart_nb.grpo import rl_dataset
-    from coldstart_nb.pipeline import ensure_embedded
-    from coldstart_nb.sft import data_identity
+    from coldstart_nb.embedded import ensure_embedded
+    from coldstart_nb.train import data_identity
     ensure_embedded("data/synth/tiny", None, "tiny", 0)
     a = rl_dataset("synth:data/synth/tiny", limit=40, cache_dir=tmp_path)
     b = rl_dataset("synth:data/synth/tiny", limit=40, cache_dir=tmp_path)
