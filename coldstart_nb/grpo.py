@@ -358,7 +358,8 @@ def rl_dataset(spec: str, rl_system: str = "", limit: int | None = None,
                on_error: str = "raise"): # for an adapter: 'skip' counts bad rows instead of stopping at the first
     "GRPO prompts from 'synth:<dir>', an adapter ('rl', 'geometry3k', '<adapter>:<local copy>') or a saved dataset dir (images encoded)."
     import datasets, os, uuid
-    from coldstart_nb.data import SOURCES, load_source, write_dataset
+    from coldstart_nb.data import SOURCES, load_source
+    from coldstart_nb.images import write_dataset
     from coldstart_nb.core import file_digest
     from coldstart_nb.prompts import PromptConfig, rl_example
     kind, path = parse_data_spec(spec)

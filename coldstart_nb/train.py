@@ -11,7 +11,7 @@ from typing import Sequence
 
 from .core import (Config, ConfigError, digest, file_digest, fingerprint_diff, is_main_process, project_path, resolve,
                                unknown_keys_message, world_size, write_json)
-from .data import smart_resize
+from .images import smart_resize
 
 # %% auto #0
 __all__ = ['RUN_ONLY_KEYS', 'TRAINING_RECORD', 'NOT_IN_FINGERPRINT', 'EXTENDABLE', 'recipe_class', 'load_recipe', 'yaml_load',
