@@ -14,10 +14,12 @@ import numpy as np
 import yaml
 
 # %% auto #0
-__all__ = ['PACKAGES', 'project_root', 'project_path', 'resolve', 'ConfigError', 'unknown_keys_message', 'Config', 'atomic_write',
-           'write_json', 'check_params', 'set_seed', 'world_size', 'local_rank', 'is_main_process', 'pick_device',
-           'pick_dtype', 'git_info', 'package_versions', 'redact', 'run_metadata', 'write_results', 'StoreError',
-           'digest', 'file_digest', 'fingerprint_diff', 'RecordStore', 'stable_hash', 'find_last_boxed']
+__all__ = ['RUN_ONLY_KEYS', 'RECIPES', 'PACKAGES', 'project_root', 'project_path', 'resolve', 'ConfigError',
+           'unknown_keys_message', 'Config', 'atomic_write', 'write_json', 'check_params', 'recipe_class',
+           'preset_path', 'read_preset', 'load_recipe', 'field_help', 'parameters_source', 'run_recipe', 'set_seed',
+           'world_size', 'local_rank', 'is_main_process', 'pick_device', 'pick_dtype', 'git_info', 'package_versions',
+           'redact', 'run_metadata', 'write_results', 'StoreError', 'digest', 'file_digest', 'fingerprint_diff',
+           'RecordStore', 'stable_hash', 'find_last_boxed']
 
 # %% ../nbs/00_core.ipynb #b3a1375a
 def project_root() -> Path:
@@ -135,6 +137,87 @@ def check_params(ns: dict, # the notebook's globals() after the injected paramet
         try: ns[k] = _coerce(ns[k], _SIMPLE.get(name.split("|")[0].strip(), tp), k)
         except ConfigError: raise ConfigError(f"parameter {k!r}: expected {name}, got {type(ns[k]).__name__} {ns[k]!r}") from None
     return {k: ns[k] for k in declared}
+
+# %% ../nbs/00_core.ipynb #dcc2b34f
+RUN_ONLY_KEYS = ("variant",)   # preset keys a run notebook reads that are not recipe fields
+RECIPES = {"sft": "coldstart_nb.sft:SFTRecipe", "grpo": "coldstart_nb.grpo:GRPORecipe", "eval": "coldstart_nb.evaluate:EvalRecipe"}
+
+def recipe_class(stage: str # a key of `RECIPES`: 'sft', 'grpo' or 'eval'
+                ) -> type:
+    "The recipe dataclass of a stage (imported on use: the stage modules import this one)."
+    import importlib
+    if stage not in RECIPES: raise ValueError(f"no recipe for stage {stage!r}; stages with recipes: {sorted(RECIPES)}")
+    mod, name = RECIPES[stage].split(":")
+    return getattr(importlib.import_module(mod), name)
+
+def preset_path(stage: str, preset: str, configs: str | Path | None = None # presets folder (default `reports/configs`)
+               ) -> Path:
+    "`<configs>/<stage>_<preset>.yaml`."
+    return Path(configs or project_path("reports", "configs"))/f"{stage}_{preset}.yaml"
+
+def read_preset(path: str | Path) -> dict:
+    "A preset file's mapping ({} when empty); a missing file, bad YAML or a non-mapping is an error naming the file."
+    path = Path(path)
+    if not path.exists(): raise FileNotFoundError(f"no preset file {path}")
+    try: d = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as e: raise ConfigError(f"{path}: not valid YAML ({e})") from None
+    if not isinstance(d, dict): raise ConfigError(f"{path}: expected a mapping of parameters, got {type(d).__name__}")
+    return d
+
+def load_recipe(stage: str, # 'sft', 'grpo' or 'eval'
+                preset: str, # the file is `<configs>/<stage>_<preset>.yaml`
+                cls: type | None = None, # the recipe class (default: the stage's)
+                configs: str | Path | None = None, # presets folder (default `reports/configs`)
+                **overrides) -> Config:
+    "The recipe of a preset: the class's defaults, then what the preset sets, then `overrides`; an unknown key names the file."
+    cls, path = cls or recipe_class(stage), preset_path(stage, preset, configs)
+    if not path.exists(): raise FileNotFoundError(f"no preset {preset!r} for {stage}: {path} does not exist")
+    d, names = read_preset(path), {f.name for f in fields(cls)}
+    unknown = set(d) - names - set(RUN_ONLY_KEYS)
+    if unknown: raise ConfigError(f"{path}: " + unknown_keys_message(unknown, names | set(RUN_ONLY_KEYS)))
+    try: return cls.from_dict({**{k: v for k, v in d.items() if k in names}, **overrides})
+    except ConfigError as e: raise ConfigError(f"{path}: {e}") from None
+
+# %% ../nbs/00_core.ipynb #134dfaf8
+def field_help(cls: type) -> dict:
+    "Each dataclass field's trailing comment in the class's source (the help text of its papermill parameter)."
+    import inspect, io, tokenize
+    names, out = {f.name for f in fields(cls)}, {}
+    toks = list(tokenize.generate_tokens(io.StringIO(inspect.getsource(cls)).readline))
+    for i, t in enumerate(toks[1:-1], 1):
+        starts = toks[i - 1].type in (tokenize.INDENT, tokenize.DEDENT, tokenize.NEWLINE, tokenize.NL)
+        if t.type == tokenize.NAME and t.string in names and starts and toks[i + 1].string == ":" and t.string not in out:
+            line = t.start[0]
+            out[t.string] = next((u.string.lstrip("#").strip() for u in toks[i:] if u.start[0] == line and u.type == tokenize.COMMENT), "")
+    return out
+
+def parameters_source(stage: str, # 'sft', 'grpo' or 'eval'
+                      preset: str = "tiny", # the preset whose values the cell holds
+                      cls: type | None = None, # the recipe class (default: the stage's)
+                      width: int = 50 # column of the help comments
+                     ) -> str:
+    "The papermill parameters cell of a stage's run notebook: `variant`, then one typed line per recipe field."
+    cls = cls or recipe_class(stage)
+    r, helps = load_recipe(stage, preset, cls), field_help(cls)
+    rows = [("variant", "str", preset, f"results file suffix and the preset the run starts from ({stage}_<variant>.yaml)")]
+    rows += [(f.name, f.type if isinstance(f.type, str) else f.type.__name__, getattr(r, f.name), helps.get(f.name, "")) for f in fields(cls)]
+    bad = [n for n, _, _, h in rows if "=" in h]
+    if bad: raise ConfigError(f"{cls.__name__}: a '=' in the comment of {bad} would make papermill skip the parameter")
+    lines = [(f"{n}: {t} = {v!r}", h) for n, t, v, h in rows]
+    return "\n".join(f"{code + '  ':<{width}}# {h}" if h else code for code, h in lines)
+
+def run_recipe(stage: str, # 'sft', 'grpo' or 'eval'
+               params: dict, # the run notebook's parameters after papermill's injection (`check_params`' result)
+               cls: type | None = None, # the recipe class (default: the stage's)
+               defaults: str = "tiny" # the preset the parameters cell holds
+              ) -> Config:
+    "The recipe a run notebook runs: class defaults, then the preset named by `variant`, then what the caller changed."
+    cls = cls or recipe_class(stage)
+    declared = load_recipe(stage, defaults, cls).to_dict()   # the parameters cell's values (a test keeps them equal)
+    changed = {k: v for k, v in params.items() if k in declared and v != declared[k]}
+    variant = params.get("variant", defaults)
+    if preset_path(stage, variant).exists(): return load_recipe(stage, variant, cls, **changed)
+    return cls.from_dict({**declared, **changed})
 
 # %% ../nbs/00_core.ipynb #7c37020f
 def set_seed(seed: int # seeds python, numpy and torch (all devices)

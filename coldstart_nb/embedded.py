@@ -10,7 +10,8 @@ from pathlib import Path
 from .core import project_path
 
 # %% auto #0
-__all__ = ['DATA_SPEC_KINDS', 'parse_data_spec', 'synth_dir', 'project_lock', 'tokenizer_texts', 'ensure_embedded']
+__all__ = ['DATA_SPEC_KINDS', 'parse_data_spec', 'synth_dir', 'project_lock', 'tokenizer_texts', 'ensure_embedded',
+           'ensure_for_training']
 
 # %% ../nbs/03a_embedded.ipynb #3a0e1b06
 DATA_SPEC_KINDS = ("synth", "corpus")   # 'synth:<dir>': a synthetic benchmark's problems; 'corpus:<dir>': its pre-training corpus
@@ -62,3 +63,13 @@ def ensure_embedded(data_dir: str = "data/synth/tiny", model_dir: str | None = "
             corpus = [json.loads(l) for l in (d/"corpus.jsonl").read_text().splitlines()]
             build_tiny_model(tokenizer_texts(train, corpus), preset, seed=seed, out_dir=m)
     return d, m
+
+# %% ../nbs/03a_embedded.ipynb #2ebe22e0
+def ensure_for_training(data: str, # the run's data spec ('synth:<dir>', 'corpus:<dir>', a dataset dir, an adapter)
+                        model: str, # the start model (path or hub id)
+                        kind: str # the data kind the stage reads: 'synth' (GRPO) or 'corpus' (base pre-training)
+                       ) -> tuple[Path, Path | None] | None:
+    "Build the embedded default's data and random-init model a training run needs, if it names them; None if it needs neither."
+    local = model if model.startswith("models/") else None
+    if parse_data_spec(data)[0] != kind and local is None: return None
+    return ensure_embedded(synth_dir(data, kind), local)

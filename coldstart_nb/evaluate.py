@@ -5,10 +5,11 @@
 # %% ../nbs/50_evaluate.ipynb #89d1eb2e
 from __future__ import annotations
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from .core import write_json
+from .core import Config, project_path, write_json
 from .data import Sample
 from .generate import GenConfig, generate, requests_from_samples
 from .grading import GradeConfig, grade
@@ -17,7 +18,7 @@ from .official import official_records, score_official
 from .scoring import score_records
 
 # %% auto #0
-__all__ = ['slug', 'grade_records', 'evaluate', 'macro_average']
+__all__ = ['slug', 'grade_records', 'evaluate', 'macro_average', 'EvalRecipe', 'first_per_benchmark', 'eval_items']
 
 # %% ../nbs/50_evaluate.ipynb #7d90dcf0
 def slug(name: str) -> str:
@@ -64,3 +65,69 @@ def macro_average(scores: dict) -> float | None:
     "Mean of the benchmarks' overall accuracies (the 'Avg' column of the paper's table)."
     accs = [v["overall"]["acc"] for v in scores.values() if v.get("overall", {}).get("acc") is not None]
     return round(sum(accs) / len(accs), 2) if accs else None
+
+# %% ../nbs/50_evaluate.ipynb #b03e2d0c
+@dataclass
+class EvalRecipe(Config):
+    "Every setting of an evaluation run (names = papermill parameters of 59_eval_run): models, items, decoding, grader."
+    models: str = "init:models/tiny-init"      # comma-separated label:path pairs (path or hub id)
+    benchmarks: str = "synth"                  # 'synth' or comma-separated: mathvista,mathverse,mathvision,wemath
+    split: str = "test"                        # synthetic split
+    data_dir: str = "data/synth/tiny"          # synthetic benchmark directory (built if missing)
+    limit: int = 0                             # items per benchmark or family for greedy evaluation (0 means all)
+    max_new_tokens: int = 2048                 # response length limit
+    batch_size: int = 16                       # prompts per generation batch
+    sampled_n: int = 0                         # samples per item for the sampled evaluation (0: greedy only)
+    sampled_temperature: float = 0.7           # temperature of the sampled evaluation
+    sampled_top_p: float = 1.0                 # nucleus of the sampled evaluation
+    sampled_limit: int = 0                     # items per benchmark or family for the sampled evaluation (0 means all)
+    seed: int = 0                              # sampling seed
+    backend: str = "hf"                        # 'hf' or 'vllm'
+    grader_mode: str = "default"               # 'default' (ours + math-verify; the paper tables) or 'paper' (mathruler, EasyR1's reward)
+    grader_timeout: float = 5.0                # per-item budget (seconds of worker CPU time) of the grader's symbolic layer
+    grader_workers: int = 0                    # grading worker processes (0: COLDSTART_GRADER_WORKERS or the cores, 2 to 4)
+    on_mismatch: str = "error"                 # predictions made by another model or settings under the same name: 'error' or 'fresh'
+    compare: str = "sft+rl vs sft-only,rl-only vs base,sft-only vs base"  # paired comparisons of model labels, comma-separated
+
+    def model_list(self) -> list[tuple[str, str]]:
+        "(label, path) pairs; a bare path is its own label."
+        return [tuple(m.split(":", 1)) if ":" in m else (m, m) for m in self.models.split(",") if m.strip()]
+
+    def pairs(self) -> list[tuple[str, str]]:
+        "The paired comparisons as (A, B) label pairs."
+        return [tuple(x.strip() for x in p.split(" vs ")) for p in self.compare.split(",") if " vs " in p]
+
+    def grade_config(self) -> GradeConfig:
+        "The grader's settings."
+        return GradeConfig(mode=self.grader_mode, timeout=self.grader_timeout, workers=self.grader_workers)
+
+    def modes(self, items: Sequence[Sample]) -> dict:
+        "{'greedy': (GenConfig, items), 'sampled': ...}: each mode's decoding and the items it sees."
+        out = {"greedy": (GenConfig(max_new_tokens=self.max_new_tokens, batch_size=self.batch_size, seed=self.seed),
+                          first_per_benchmark(items, self.limit))}
+        if self.sampled_n:
+            gen = GenConfig(n=self.sampled_n, temperature=self.sampled_temperature, top_p=self.sampled_top_p,
+                            max_new_tokens=self.max_new_tokens, batch_size=self.batch_size, seed=self.seed)
+            out["sampled"] = (gen, first_per_benchmark(items, self.sampled_limit))
+        return out
+
+def first_per_benchmark(items: Sequence[Sample], n: int # items kept per benchmark or family (0: all)
+                       ) -> list[Sample]:
+    "The first `n` items of each benchmark, in order."
+    if not n: return list(items)
+    out, seen = [], {}
+    for s in items:
+        if seen.get(s.benchmark, 0) < n:
+            out.append(s)
+            seen[s.benchmark] = seen.get(s.benchmark, 0) + 1
+    return out
+
+def eval_items(r: EvalRecipe) -> list[Sample]:
+    "The items a recipe evaluates: a synthetic split (built if missing) or the named benchmarks."
+    if r.benchmarks == "synth":
+        from coldstart_nb.embedded import ensure_embedded
+        from coldstart_nb.synth import load_split
+        ensure_embedded(r.data_dir, None)
+        return list(load_split(project_path(r.data_dir), r.split))
+    from coldstart_nb.data import load_source
+    return [s for b in r.benchmarks.split(",") for s in load_source(b.strip())]

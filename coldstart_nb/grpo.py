@@ -87,7 +87,7 @@ class GRPORecipe(Config):
     max_pixels: int = 1204224                # largest image area
     prompts_per_rollout: int = 512           # prompts sampled per rollout step
     prompts_per_update: int = 128            # prompts per optimizer step (x G responses)
-    micro_batch: int = 10                    # responses per device per micro-step
+    micro_batch: int = 4                     # responses per device per micro-step
     num_gpus: int = 8                        # devices (the batch plan divides by it)
     episodes: float = 2.0                    # passes over the RL prompts
     max_steps: int = -1                      # optimizer steps (-1: from episodes)
@@ -102,14 +102,14 @@ class GRPORecipe(Config):
     dual_clip: float = 3.0                   # dual-clip bound for negative advantages
     adv_eps: float = 1e-6                    # epsilon in the advantage's std
     freeze_vision: bool = False              # the paper trains the vision tower in RL
-    lora: bool = False                       # train LoRA adapters on the LLM instead of full weights (reference = adapters off)
+    lora: bool = False                       # train LoRA adapters on the LLM instead of full weights (the reference is the model with adapters off)
     lora_r: int = 64                         # LoRA rank
     lora_alpha: int = 128                    # LoRA scaling
     lora_dropout: float = 0.05               # LoRA dropout
     lora_targets: str = "q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj"  # LLM modules that get adapters
     reward: str = "accuracy"                 # reward functions: 'accuracy' or weighted 'accuracy:1,format:0.1'
     reward_mode: str = "paper"               # grader mode of the accuracy reward: 'paper' (mathruler) or 'default'
-    rl_system: str = ""                      # system prompt of rollouts ('' = raw problem, the paper's setting)
+    rl_system: str = ""                      # system prompt of rollouts ('': the raw problem, the paper's setting)
     dynamic_sampling: bool = False           # drop zero-variance groups and refill the batch (beyond TRL)
     max_refills: int = 3                     # cap on refill rounds per rollout batch
     use_vllm: bool = False                   # vLLM rollouts (GPU; pip install 'coldstart-nb[gpu]')
@@ -120,7 +120,7 @@ class GRPORecipe(Config):
     vllm_sleep: bool = True                  # free vLLM's weights and KV cache while the policy trains (TRL sleep mode)
     bf16: bool = True                        # bf16 (ignored on CPU)
     gradient_checkpointing: bool = True      # recompute activations (ignored on CPU)
-    deepspeed: str = ""                      # DeepSpeed config for multi-GPU ('' = none)
+    deepspeed: str = ""                      # DeepSpeed config for multi-GPU ('': none)
     logging_steps: int = 1                   # log every n optimizer steps
     save_steps: int = 50                     # checkpoint every n optimizer steps
     save_total_limit: int = 2                # checkpoints kept

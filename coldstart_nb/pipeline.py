@@ -69,7 +69,8 @@ TRAIN_STAGES = {"base": "sft", "sft": "sft", "grpo": "grpo", "rlonly": "grpo"}
 
 def launch_command(config: str, preset: str, accelerate: str | None = None) -> list[str]:
     "`accelerate launch` for a training stage's preset: the ZeRO-2/3 accelerate config its DeepSpeed file names, `num_gpus` processes."
-    from coldstart_nb.train import load_recipe, zero_stage
+    from coldstart_nb.core import load_recipe
+    from coldstart_nb.train import zero_stage
     kind, name = stage_config(config, preset).stem.split("_", 1)
     r = load_recipe(kind, name)
     bin_dir = Path(sys.executable).parent
@@ -83,8 +84,9 @@ def use_launcher(stage: str, config: str, preset: str, mode: str) -> bool:
     "Whether a stage runs under `accelerate launch` (mode 'auto': training stages whose preset uses DeepSpeed or several GPUs)."
     if stage not in TRAIN_STAGES or mode == "papermill": return False
     if mode == "accelerate": return True
-    d = yaml.safe_load(stage_config(config, preset).read_text()) or {}
-    return bool(d.get("deepspeed")) or int(d.get("num_gpus", 1)) > 1
+    from coldstart_nb.core import load_recipe
+    r = load_recipe(*stage_config(config, preset).stem.split("_", 1))   # a preset leaves out what equals the recipe's default
+    return bool(r.deepspeed) or r.num_gpus > 1
 
 def main(argv: list[str] | None = None):
     "`coldstart-reproduce`: run the pipeline's stages on a preset (default: the embedded CPU default)."

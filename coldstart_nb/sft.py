@@ -39,12 +39,12 @@ class SFTRecipe(Config):
     num_gpus: int = 4                      # devices the effective batch assumes (for the plan and the memory estimate)
     bf16: bool = True                      # bf16 mixed precision (ignored on CPU)
     gradient_checkpointing: bool = True    # recompute activations in the backward pass
-    deepspeed: str = ""                    # DeepSpeed JSON config path ('' = none); launch with accelerate for multi-GPU
+    deepspeed: str = ""                    # DeepSpeed JSON config path ('': none); launch with accelerate for multi-GPU
     min_pixels: int = 3136                 # smallest image area after resizing
     max_pixels: int = 1204224              # largest image area after resizing
     save_min_pixels: int = 0               # smallest image area written into the final checkpoint for the next stage (0: min_pixels)
     save_max_pixels: int = 0               # largest image area written into the final checkpoint for the next stage (0: max_pixels)
-    max_length: int = 4096                 # longest tokenised example (prompt + response); 0: the model's maximum
+    max_length: int = 0                    # longest tokenised example (prompt + response); 0: the model's maximum
     freeze_vision: bool = True             # freeze the vision encoder (patch embedding and blocks)
     train_merger: bool = True              # train the vision-language merger
     train_llm: bool = True                 # train the language model

@@ -97,7 +97,7 @@ def run_smoke(cfg: SmokeConfig = SmokeConfig(), progress: bool = False) -> dict:
     from coldstart_nb.embedded import tokenizer_texts
     from coldstart_nb.prompts import PromptConfig, SFT_SYSTEM_PROMPT, rl_example, sft_example
     from coldstart_nb.sft import sft_token_counts, train_sft
-    from coldstart_nb.train import load_recipe
+    from coldstart_nb.core import load_recipe
     from coldstart_nb.synth import make_split, solve
     import datasets
     set_seed(cfg.seed)

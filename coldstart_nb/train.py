@@ -9,50 +9,16 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Sequence
 
-from .core import (Config, ConfigError, digest, file_digest, fingerprint_diff, is_main_process, project_path, resolve,
-                               unknown_keys_message, world_size, write_json)
+from .core import (Config, digest, file_digest, fingerprint_diff, is_main_process, load_recipe, preset_path, read_preset,
+                               resolve, world_size, write_json)
 from .images import smart_resize
 
 # %% auto #0
-__all__ = ['RUN_ONLY_KEYS', 'TRAINING_RECORD', 'NOT_IN_FINGERPRINT', 'EXTENDABLE', 'recipe_class', 'load_recipe', 'yaml_load',
-           'part_of', 'apply_freezing', 'trainable_counts', 'add_lora', 'PreflightError', 'image_tokens',
-           'estimate_memory', 'zero_stage', 'preflight', 'last_checkpoint', 'restore_weights', 'needs_weight_restore',
-           'resume_from', 'save_final', 'check_world_size', 'data_identity', 'training_fingerprint', 'require_rows',
-           'FinishedRun', 'only_longer', 'finished_run', 'finished_stage', 'mark_started', 'mark_finished',
-           'train_to_final', 'training_summary', 'train_main', 'train_cli']
-
-# %% ../nbs/30_train.ipynb #7b3e0a06
-RUN_ONLY_KEYS = ("variant",)   # preset keys the run notebooks read that are not recipe fields
-
-def recipe_class(stage: str # 'sft' or 'grpo'
-                ) -> type:
-    "The recipe class of a training stage (imported here, on use: `sft` and `grpo` import this module)."
-    if stage == "sft":
-        from coldstart_nb.sft import SFTRecipe
-        return SFTRecipe
-    if stage == "grpo":
-        from coldstart_nb.grpo import GRPORecipe
-        return GRPORecipe
-    raise ValueError(f"no training stage {stage!r}: 'sft' or 'grpo'")
-
-def load_recipe(stage: str, # 'sft' or 'grpo'
-                preset: str, # the file is `reports/configs/<stage>_<preset>.yaml`
-                cls: type | None = None, # the recipe class (default: the stage's)
-                **overrides) -> Config:
-    "A recipe from `reports/configs/<stage>_<preset>.yaml` (the same file papermill injects); an unknown key is an error naming it."
-    cls = cls or recipe_class(stage)
-    path = project_path("reports", "configs", f"{stage}_{preset}.yaml")
-    if not path.exists(): raise FileNotFoundError(f"no preset {preset!r} for {stage}: {path} does not exist")
-    d = yaml_load(path)
-    names = set(cls.__dataclass_fields__)
-    unknown = set(d) - names - set(RUN_ONLY_KEYS)
-    if unknown: raise ConfigError(f"{path}: " + unknown_keys_message(unknown, names | set(RUN_ONLY_KEYS)))
-    return cls.from_dict({**{k: v for k, v in d.items() if k in names}, **overrides})
-
-def yaml_load(path) -> dict:
-    "A YAML file's mapping ({} for an empty file)."
-    import yaml
-    return yaml.safe_load(Path(path).read_text()) or {}
+__all__ = ['TRAINING_RECORD', 'NOT_IN_FINGERPRINT', 'EXTENDABLE', 'part_of', 'apply_freezing', 'trainable_counts', 'add_lora',
+           'PreflightError', 'image_tokens', 'estimate_memory', 'zero_stage', 'preflight', 'last_checkpoint',
+           'restore_weights', 'needs_weight_restore', 'resume_from', 'save_final', 'check_world_size', 'data_identity',
+           'training_fingerprint', 'require_rows', 'FinishedRun', 'only_longer', 'finished_run', 'finished_stage',
+           'mark_started', 'mark_finished', 'train_to_final', 'training_summary', 'train_main', 'train_cli']
 
 # %% ../nbs/30_train.ipynb #bd545b06
 def part_of(name: str) -> str:
@@ -357,7 +323,7 @@ def train_main(argv: list[str] | None = None):
     if is_main_process():
         print({"stage": a.stage, "preset": a.preset, "summary": summary, "preflight": report})
         if not a.no_results:
-            variant = yaml_load(project_path("reports", "configs", f"{a.stage}_{a.preset}.yaml")).get("variant", a.preset)
+            variant = read_preset(preset_path(a.stage, a.preset)).get("variant", a.preset)
             extra = {"batch_plan": batch_plan(recipe)} if a.stage == "grpo" else {}
             write_results(a.stage, variant, {"summary": summary, "log_history": trainer.state.log_history, "preflight": report, **extra},
                           {**recipe.to_dict(), "variant": variant}, seed=recipe.seed)

@@ -176,7 +176,8 @@ def scratch_root(tmp_path, monkeypatch):
 
 def test_load_recipe_refuses_a_typo(scratch_root):
     from coldstart_nb.core import ConfigError
-    from coldstart_nb.train import load_recipe, train_main
+    from coldstart_nb.train import train_main
+    from coldstart_nb.core import load_recipe
     d = (scratch_root / "reports/configs/sft_tiny.yaml").read_text()
     (scratch_root / "reports/configs/sft_typo.yaml").write_text(d + "lerning_rate: 0.5\n")
     with pytest.raises(ConfigError, match="lerning_rate") as e:
@@ -230,7 +231,8 @@ def test_finished_grpo_is_skipped_with_same_config_and_refused_with_another(tmp_
     from dataclasses import replace
     from coldstart_nb.grpo import GRPORecipe, train_grpo
     from coldstart_nb.embedded import ensure_embedded
-    from coldstart_nb.train import PreflightError, load_recipe
+    from coldstart_nb.train import PreflightError
+    from coldstart_nb.core import load_recipe
     ensure_embedded()
     rec = load_recipe("grpo", "tiny", GRPORecipe, output_dir=str(tmp_path), max_steps=2, save_steps=2, max_completion_length=16)
     t1, _ = train_grpo(rec, check=False)
@@ -249,7 +251,8 @@ def test_finished_sft_with_another_lr_is_refused(tmp_path):
     from dataclasses import replace
     from coldstart_nb.embedded import ensure_embedded
     from coldstart_nb.sft import train_sft
-    from coldstart_nb.train import PreflightError, load_recipe
+    from coldstart_nb.train import PreflightError
+    from coldstart_nb.core import load_recipe
     ensure_embedded()
     rec = load_recipe("sft", "tiny", output_dir=str(tmp_path), max_steps=2, save_steps=2, eval_fraction=0.0)
     train_sft(rec, check=False)
@@ -263,7 +266,8 @@ def test_empty_datasets_stop_training_before_it_starts(tmp_path):
     from coldstart_nb.grpo import GRPORecipe, train_grpo
     from coldstart_nb.embedded import ensure_embedded
     from coldstart_nb.sft import train_sft
-    from coldstart_nb.train import PreflightError, load_recipe
+    from coldstart_nb.train import PreflightError
+    from coldstart_nb.core import load_recipe
     ensure_embedded()
     rec = load_recipe("grpo", "tiny", GRPORecipe, output_dir=str(tmp_path / "g"), max_steps=2)
     with pytest.raises(PreflightError, match="no training examples"):
