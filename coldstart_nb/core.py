@@ -200,7 +200,8 @@ def parameters_source(stage: str, # 'sft', 'grpo' or 'eval'
     cls = cls or recipe_class(stage)
     r, helps = load_recipe(stage, preset, cls), field_help(cls)
     rows = [("variant", "str", preset, f"results file suffix and the preset the run starts from ({stage}_<variant>.yaml)")]
-    rows += [(f.name, f.type if isinstance(f.type, str) else f.type.__name__, getattr(r, f.name), helps.get(f.name, "")) for f in fields(cls)]
+    type_name = lambda f: f.type if isinstance(f.type, str) else f.type.__name__
+    rows += [(f.name, type_name(f), getattr(r, f.name), helps.get(f.name, "")) for f in fields(cls)]
     bad = [n for n, _, _, h in rows if "=" in h]
     if bad: raise ConfigError(f"{cls.__name__}: a '=' in the comment of {bad} would make papermill skip the parameter")
     lines = [(f"{n}: {t} = {v!r}", h) for n, t, v, h in rows]
