@@ -11,11 +11,11 @@ export PYTHONUNBUFFERED := 1
 export TOKENIZERS_PARALLELISM := false
 export TRANSFORMERS_NO_ADVISORY_WARNINGS := 1
 # Offline only where nothing may be downloaded (the embedded default, tests, benchmarks); `make paper` needs the hub.
-OFFLINE_TARGETS := test check-sync nbtest pytest reproduce bench readme gpu-smoke
+OFFLINE_TARGETS := test check-sync nbtest pytest reproduce bench readme outputs gpu-smoke
 $(OFFLINE_TARGETS): export HF_HUB_OFFLINE := 1
 $(OFFLINE_TARGETS): export HF_DATASETS_OFFLINE := 1
 
-.PHONY: help install test check-sync nbtest pytest reproduce paper export clean-nbs bench readme gpu-smoke doctor
+.PHONY: help install test check-sync nbtest pytest reproduce paper export clean-nbs bench readme outputs gpu-smoke doctor
 
 help:
 	@echo "make reproduce  - run the embedded-default pipeline (CPU) and write reports/"
@@ -82,8 +82,13 @@ bench: install
 clean-nbs: install
 	$(BIN)/nbdev_clean
 
-# README.md is rendered from nbs/index.ipynb (nbdev_readme needs Quarto); execute index first.
+# README.md is rendered from nbs/index.ipynb (nbdev_readme needs Quarto); execute index first (outputs kept, stderr dropped).
 readme: install
-	$(BIN)/papermill nbs/index.ipynb nbs/index.ipynb --cwd nbs -k python3 --no-progress-bar
+	$(BIN)/python tools/outputs.py nbs/index.ipynb
 	$(BIN)/nbdev_clean --fname nbs/index.ipynb
 	$(BIN)/python tools/readme.py
+
+# Execute the library notebooks in place so the docs site shows their outputs (see tools/outputs.py).
+outputs: install
+	$(BIN)/python tools/outputs.py
+	$(BIN)/nbdev_clean
