@@ -305,6 +305,8 @@ def run_metadata(config=None, # a `Config`, a dict, or None
             "platform": platform.platform(), "device": dev,
             "device_name": (torch.cuda.get_device_name(0) if dev.startswith("cuda") and torch.cuda.is_available()
                             else platform.processor() or "cpu"),
+            "cpu": {"capability": torch.backends.cpu.get_cpu_capability(), "threads": torch.get_num_threads(),
+                    "machine": platform.machine()},   # to tell apart machines whose CPU numerics differ
             "config": redact(cfg), "seed": seed,
             "time_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
 
