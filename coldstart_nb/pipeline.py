@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from .core import project_path
+from .core import load_recipe, project_path, read_preset
 
 # %% auto #0
 __all__ = ['STAGES', 'TRAIN_STAGES', 'stage_config', 'run_stage', 'check_preset', 'summarize', 'launch_command', 'use_launcher',
@@ -32,7 +32,7 @@ def run_stage(stage: str, notebook: str, config: str, preset: str = "default", p
     import papermill as pm
     cfg_path = stage_config(config, preset)
     if not cfg_path.exists(): raise FileNotFoundError(f"no parameters for stage {stage!r} and preset {preset!r}: {cfg_path}")
-    parameters = {**(yaml.safe_load(cfg_path.read_text()) or {}), **(params or {})}
+    parameters = {**read_preset(cfg_path), **(params or {})}
     out = Path(out_dir or project_path("reports", "runs", mkdir=True))/f"{Path(notebook).stem}_{cfg_path.stem.split('_', 1)[1]}.ipynb"
     out.parent.mkdir(parents=True, exist_ok=True)
     pm.execute_notebook(str(project_path("nbs", notebook)), str(out), parameters=parameters, cwd=str(project_path("nbs")),
@@ -69,7 +69,6 @@ TRAIN_STAGES = {"base": "sft", "sft": "sft", "grpo": "grpo", "rlonly": "grpo"}
 
 def launch_command(config: str, preset: str, accelerate: str | None = None) -> list[str]:
     "`accelerate launch` for a training stage's preset: the ZeRO-2/3 accelerate config its DeepSpeed file names, `num_gpus` processes."
-    from coldstart_nb.core import load_recipe
     from coldstart_nb.train import zero_stage
     kind, name = stage_config(config, preset).stem.split("_", 1)
     r = load_recipe(kind, name)
@@ -84,7 +83,6 @@ def use_launcher(stage: str, config: str, preset: str, mode: str) -> bool:
     "Whether a stage runs under `accelerate launch` (mode 'auto': training stages whose preset uses DeepSpeed or several GPUs)."
     if stage not in TRAIN_STAGES or mode == "papermill": return False
     if mode == "accelerate": return True
-    from coldstart_nb.core import load_recipe
     r = load_recipe(*stage_config(config, preset).stem.split("_", 1))   # a preset leaves out what equals the recipe's default
     return bool(r.deepspeed) or r.num_gpus > 1
 

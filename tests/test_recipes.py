@@ -107,4 +107,4 @@ def test_eval_grader_settings_reach_the_grader():
     r = load_recipe("eval", "tiny", grader_timeout=2.5, grader_workers=3, grader_mode="paper")
     g = r.grade_config()
     assert (g.timeout, g.workers, g.mode) == (2.5, 3, "paper")
-    assert json.dumps(r.to_dict())   # recorded with the results as plain JSON
+    assert type(r).from_dict(json.loads(json.dumps(r.to_dict()))) == r   # recorded with the results as JSON, and read back
