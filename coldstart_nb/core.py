@@ -14,12 +14,12 @@ import numpy as np
 import yaml
 
 # %% auto #0
-__all__ = ['RUN_ONLY_KEYS', 'RECIPES', 'PACKAGES', 'project_root', 'project_path', 'resolve', 'ConfigError',
+__all__ = ['RUN_ONLY_KEYS', 'RECIPES', 'PACKAGES', 'CPU_NUMERICS_PINS', 'project_root', 'project_path', 'resolve', 'ConfigError',
            'unknown_keys_message', 'Config', 'atomic_write', 'write_json', 'check_params', 'recipe_class',
            'preset_path', 'read_preset', 'load_recipe', 'field_help', 'parameters_source', 'run_recipe', 'set_seed',
            'world_size', 'local_rank', 'is_main_process', 'pick_device', 'pick_dtype', 'git_info', 'package_versions',
-           'redact', 'run_metadata', 'write_results', 'StoreError', 'digest', 'file_digest', 'fingerprint_diff',
-           'RecordStore', 'stable_hash', 'find_last_boxed']
+           'redact', 'pin_cpu_numerics', 'run_metadata', 'write_results', 'StoreError', 'digest', 'file_digest',
+           'fingerprint_diff', 'RecordStore', 'stable_hash', 'find_last_boxed']
 
 # %% ../nbs/00_core.ipynb #b3a1375a
 def project_root() -> Path:
@@ -295,6 +295,20 @@ def redact(obj):
     if isinstance(obj, (list, tuple)): return [redact(v) for v in obj]
     return obj
 
+CPU_NUMERICS_PINS = {"ATEN_CPU_CAPABILITY": "avx2",    # torch's own kernels (norms, softmax, reductions): the AVX2 build on every CPU
+                     "MKL_CBWR": "AVX2",                # MKL's AVX2 branch on Intel CPUs (MKL keeps its own choice on AMD)
+                     "ONEDNN_MAX_CPU_ISA": "AVX2"}      # oneDNN's kernels capped at AVX2
+
+def pin_cpu_numerics(env: dict | None = None, # the environment to change (default: `os.environ`)
+                     machine: str | None = None # the CPU architecture (default: `platform.machine()`)
+                    ) -> dict:
+    "Pin x86-64 CPU kernels to their AVX2 versions where `env` does not choose; returns the pins set (for processes started later)."
+    env = os.environ if env is None else env
+    if (machine or platform.machine()).lower() not in ("x86_64", "amd64"): return {}
+    set_ = {k: v for k, v in CPU_NUMERICS_PINS.items() if k not in env}
+    env.update(set_)
+    return set_
+
 def run_metadata(config=None, # a `Config`, a dict, or None
                  seed: int | None = None, device: str | None = None) -> dict:
     "Metadata recorded with every result: git, versions, device, config (secrets masked), seed, time."
@@ -306,7 +320,8 @@ def run_metadata(config=None, # a `Config`, a dict, or None
             "device_name": (torch.cuda.get_device_name(0) if dev.startswith("cuda") and torch.cuda.is_available()
                             else platform.processor() or "cpu"),
             "cpu": {"capability": torch.backends.cpu.get_cpu_capability(), "threads": torch.get_num_threads(),
-                    "machine": platform.machine()},   # to tell apart machines whose CPU numerics differ
+                    "machine": platform.machine(),   # to tell apart machines whose CPU numerics differ
+                    "pins": {k: os.environ.get(k) for k in CPU_NUMERICS_PINS}},   # the kernel pins in force (see `pin_cpu_numerics`)
             "config": redact(cfg), "seed": seed,
             "time_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
 

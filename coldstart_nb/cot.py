@@ -71,13 +71,21 @@ def stage_request(s: Sample, stage: str, cfg: CotConfig, **ctx) -> Request:
 class SolverTeacher:
     "The synthetic solver as a teacher backend: right or wrong (at `error_rate`) solutions, captions, critiques, revisions."
     name = "solver"
-    def __init__(self, samples: Sequence[Sample], error_rate: float = 0.3, bad_rate: float = 0.0, seed: int = 0):
+    def __init__(self, samples: Sequence[Sample], error_rate: float = 0.3, bad_rate: float = 0.0, seed: int = 0,
+                 rows_rate: float = 0.0): # share of solutions that count each grid row by row (`synth.solve(rows=True)`)
         self.by_id = {s.id: s for s in samples}
-        self.error_rate, self.bad_rate, self.seed = error_rate, bad_rate, seed
+        self.error_rate, self.bad_rate, self.seed, self.rows_rate = error_rate, bad_rate, seed, rows_rate
+
+    def identity(self) -> dict:
+        "What makes its outputs (the record stores' fingerprint); `rows_rate` only when set, so older stores stay valid."
+        keys = ["bad_rate", "error_rate", "seed"] + (["rows_rate"] if self.rows_rate else [])
+        return {"class": type(self).__qualname__, **{k: getattr(self, k) for k in keys}}
 
     def _solution(self, s: Sample, rng: random.Random) -> str:
         wrong = rng.random() < self.error_rate
-        return solve(s, wrong_by=rng.choice([-1, 1]) if wrong and _count(s) > 0 else (1 if wrong else 0))
+        wrong_by = rng.choice([-1, 1]) if wrong and _count(s) > 0 else (1 if wrong else 0)
+        rows = self.rows_rate > 0 and rng.random() < self.rows_rate   # no draw at 0: other presets' data stay as they were
+        return solve(s, wrong_by=wrong_by, rows=rows)
 
     def _bad(self, text: str, rng: random.Random) -> str:
         kind = rng.choice(["empty", "truncated", "nobox", "garbage"])

@@ -88,6 +88,7 @@ class EvalRecipe(Config):
     grader_workers: int = 0                    # grading worker processes (0: COLDSTART_GRADER_WORKERS or the cores, 2 to 4)
     on_mismatch: str = "error"                 # predictions made by another model or settings under the same name: 'error' or 'fresh'
     compare: str = "sft+rl vs sft-only,rl-only vs base,sft-only vs base"  # paired comparisons of model labels, comma-separated
+    track_pattern: str = ""                    # regex of a reasoning strategy: its share of responses and accuracy with/without
 
     def model_list(self) -> list[tuple[str, str]]:
         "(label, path) pairs; a bare path is its own label."

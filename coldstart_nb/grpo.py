@@ -110,6 +110,7 @@ class GRPORecipe(Config):
     reward: str = "accuracy"                 # reward functions: 'accuracy' or weighted 'accuracy:1,format:0.1'
     reward_mode: str = "paper"               # grader mode of the accuracy reward: 'paper' (mathruler) or 'default'
     rl_system: str = ""                      # system prompt of rollouts ('': the raw problem, the paper's setting)
+    track_pattern: str = ""                  # regex of a reasoning strategy whose share and accuracy are logged per step
     dynamic_sampling: bool = False           # drop zero-variance groups and refill the batch (beyond TRL)
     max_refills: int = 3                     # cap on refill rounds per rollout batch
     use_vllm: bool = False                   # vLLM rollouts (GPU; pip install 'coldstart-nb[gpu]')
@@ -267,7 +268,7 @@ def select_groups(batches: list[torch.Tensor], group_size: int, want: int) -> li
 def _grpo_trainer_cls():
     "The subclass is built on first use, so importing this module does not import TRL."
     from trl import GRPOTrainer
-    from coldstart_nb.reflection import reflection_log
+    from coldstart_nb.reflection import pattern_log, reflection_log
 
     class PaperGRPOTrainer(GRPOTrainer):
         "TRL's GRPOTrainer with the paper's advantage epsilon and clamped-KL loss, dynamic sampling and reflection logging."
@@ -313,7 +314,9 @@ def _grpo_trainer_cls():
             zero = zero_variance_groups(rewards, G)
             self._metrics[mode]["frac_zero_variance_groups"].append(zero.float().mean().item())
             if acc and acc.last[0]:
-                for k, v in reflection_log(acc.last[0], acc.last[1]).items(): self._metrics[mode][k].append(v)
+                log = reflection_log(acc.last[0], acc.last[1])
+                if self.recipe.track_pattern: log.update(pattern_log(acc.last[0], acc.last[1], self.recipe.track_pattern))
+                for k, v in log.items(): self._metrics[mode][k].append(v)
             if mode == "train" and self.recipe.dynamic_sampling and zero.any() and self._refill_ds is not None:
                 if self.accelerator.num_processes > 1: raise NotImplementedError("dynamic sampling runs on a single process")
                 n = out["prompt_ids"].shape[0]

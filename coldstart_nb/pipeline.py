@@ -9,11 +9,11 @@ from pathlib import Path
 
 import yaml
 
-from .core import load_recipe, project_path, read_preset
+from .core import load_recipe, pin_cpu_numerics, project_path, read_preset, write_results
 
 # %% auto #0
 __all__ = ['STAGES', 'TRAIN_STAGES', 'stage_config', 'run_stage', 'check_preset', 'summarize', 'launch_command', 'use_launcher',
-           'main']
+           'main', 'record_times']
 
 # %% ../nbs/08_pipeline.ipynb #ce0915b0
 STAGES = [("data", "09_data_run.ipynb", "data_{preset}"), ("base", "39_sft_run.ipynb", "sft_{preset}-base"),
@@ -102,7 +102,9 @@ def main(argv: list[str] | None = None):
     problems = [p for stage, nb, cfg in STAGES if stage in wanted and stage_config(cfg, a.preset).exists()
                 for p in check_preset(nb, stage_config(cfg, a.preset))]
     if problems: ap.error("the preset has problems; nothing was run:\n  " + "\n  ".join(problems))   # exits with status 2
-    t0 = time.time()
+    pins = pin_cpu_numerics()   # inherited by the run notebooks' kernels and launched trainers
+    if pins: print("CPU kernels pinned for the same numbers on every x86-64 machine: " + " ".join(f"{k}={v}" for k, v in pins.items()))
+    t0, seconds = time.time(), {}
     for stage, nb, cfg in STAGES:
         if stage not in wanted: continue
         if not stage_config(cfg, a.preset).exists():
@@ -115,8 +117,18 @@ def main(argv: list[str] | None = None):
             print(f"== stage {stage}: {' '.join(cmd)}", flush=True)
             subprocess.run(cmd, check=True, cwd=project_path())
             print(f"   done in {time.time() - t:.0f}s", flush=True)
-            continue
-        print(f"== stage {stage}: {nb} ({stage_config(cfg, a.preset).name})", flush=True)
-        out = run_stage(stage, nb, cfg, a.preset)
-        print(f"   done in {time.time() - t:.0f}s -> {out.relative_to(project_path())}", flush=True)
+        else:
+            print(f"== stage {stage}: {nb} ({stage_config(cfg, a.preset).name})", flush=True)
+            out = run_stage(stage, nb, cfg, a.preset)
+            print(f"   done in {time.time() - t:.0f}s -> {out.relative_to(project_path())}", flush=True)
+        seconds[stage] = round(time.time() - t, 1)
+    if seconds: record_times(a.preset, seconds)
     print(f"\npipeline finished in {time.time() - t0:.0f}s\n\n" + summarize(variant=a.preset))
+
+def record_times(preset: str, seconds: dict, results_dir: Path | None = None) -> Path:
+    "Merge this run's per-stage wall times into `pipeline_<preset>.json` (a partial run updates only its stages)."
+    path = Path(results_dir or project_path("reports", "results"))/f"pipeline_{preset}.json"
+    old = json.loads(path.read_text())["results"]["stage_seconds"] if path.exists() else {}
+    merged = {s: {**old, **seconds}[s] for s, _, _ in STAGES if s in {**old, **seconds}}
+    summary = {"total_seconds": round(sum(merged.values()), 1), **{f"{s}_s": v for s, v in merged.items()}}
+    return write_results("pipeline", preset, {"stage_seconds": merged, "summary": summary}, out_dir=results_dir)

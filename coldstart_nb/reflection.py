@@ -16,7 +16,8 @@ from .grading import GradeConfig, extract_answer, grade
 
 # %% auto #0
 __all__ = ['DEFAULT_CUES', 'DEFAULT_LEXICON', 'OUTCOMES', 'Cue', 'Lexicon', 'Reflection', 'find_reflections', 'earlier_answer',
-           'reflection_outcome', 'wilson', 'fisher_exact', 'summarize_reflection', 'analyze', 'reflection_log']
+           'reflection_outcome', 'wilson', 'fisher_exact', 'summarize_reflection', 'analyze', 'reflection_log',
+           'pattern_log']
 
 # %% ../nbs/10_reflection.ipynb #5c53285d
 @dataclass
@@ -225,12 +226,22 @@ def analyze(records: Iterable[dict], # each with 'response' and 'correct', plus 
             "group_by": list(group_by), "lexicon": [c.name for c in lexicon.cues]}
 
 # %% ../nbs/10_reflection.ipynb #cbaa220a
+def _split_log(flags: Sequence[bool], rewards: Sequence[float], names: tuple[str, str, str]) -> dict:
+    "Share of flagged responses and the accuracy of flagged vs other responses (NaN where a split is empty)."
+    ok = [float(r) > 0.5 for r in rewards]
+    mean = lambda xs: sum(xs) / len(xs) if xs else float("nan")
+    return {names[0]: mean([float(f) for f in flags]), names[1]: mean([float(o) for f, o in zip(flags, ok) if f]),
+            names[2]: mean([float(o) for f, o in zip(flags, ok) if not f])}
+
 def reflection_log(completions: Sequence, rewards: Sequence[float], lexicon: Lexicon = DEFAULT_LEXICON) -> dict:
     "Reflection rate and accuracy split of one batch of rollouts (NaN where a split is empty)."
     from coldstart_nb.grading import completion_text
     flags = [r.reflective for r in lexicon.detect_many([completion_text(c) for c in completions])]
-    ok = [float(r) > 0.5 for r in rewards]
-    mean = lambda xs: sum(xs) / len(xs) if xs else float("nan")
-    return {"reflection/rate": mean([float(f) for f in flags]),
-            "reflection/acc_reflective": mean([float(o) for f, o in zip(flags, ok) if f]),
-            "reflection/acc_plain": mean([float(o) for f, o in zip(flags, ok) if not f])}
+    return _split_log(flags, rewards, ("reflection/rate", "reflection/acc_reflective", "reflection/acc_plain"))
+
+def pattern_log(completions: Sequence, rewards: Sequence[float], pattern: str) -> dict:
+    "Share of rollouts matching the regex `pattern` (a reasoning strategy) and the accuracy with vs without it."
+    from coldstart_nb.grading import completion_text
+    rx = re.compile(pattern)
+    flags = [bool(rx.search(completion_text(c))) for c in completions]
+    return _split_log(flags, rewards, ("pattern/rate", "pattern/acc_with", "pattern/acc_without"))

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import altair as alt
+import numpy as np
 import pandas as pd
 
 from .core import atomic_write, project_path
@@ -15,8 +16,8 @@ from .core import atomic_write, project_path
 # %% auto #0
 __all__ = ['COLUMNS', 'PAPER', 'BENCH_COLUMN', 'AHA_METRICS', 'paper_table', 'load_results', 'eval_table', 'main_table',
            'stage_table', 'cot_table', 'short_group', 'reflection_table', 'curves_table', 'paired_table',
-           'pass_at_k_table', 'to_markdown', 'to_latex', 'write_table', 'save_chart', 'benchmark_figure', 'aha_figure',
-           'curves_figure', 'aha_training_figure']
+           'pass_at_k_table', 'pattern_table', 'to_markdown', 'to_latex', 'write_table', 'save_chart',
+           'benchmark_figure', 'aha_figure', 'curves_figure', 'aha_training_figure', 'reward_trend', 'reward_figure']
 
 # %% ../nbs/90_report.ipynb #a7a8900b
 COLUMNS = ["MathVision", "MathVerse", "MathVista", "We-Math"]
@@ -125,6 +126,14 @@ def pass_at_k_table(eval_payload: dict) -> pd.DataFrame:
             rows.append({"model": model, "mode": mode, **{f"pass@{k}": round(100 * v, 2) for k, v in curves["overall"].items()}})
     return pd.DataFrame(rows)
 
+def pattern_table(eval_payload: dict) -> pd.DataFrame:
+    "Per model and decoding mode: the share of responses using the tracked strategy and the accuracy with and without it."
+    rows = [{"model": m, "mode": mode, "pattern": r[mode]["pattern"]["regex"], "responses": r[mode]["pattern"]["responses"],
+             "share (%)": r[mode]["pattern"]["rate"], "acc with (%)": r[mode]["pattern"]["acc_with"],
+             "acc without (%)": r[mode]["pattern"]["acc_without"]}
+            for m, r in eval_payload["results"]["models"].items() for mode in ("greedy", "sampled") if "pattern" in r.get(mode, {})]
+    return pd.DataFrame(rows, columns=["model", "mode", "pattern", "responses", "share (%)", "acc with (%)", "acc without (%)"])
+
 # %% ../nbs/90_report.ipynb #ec65e0ca
 def _fmt(v) -> str:
     if v is None or (isinstance(v, float) and v != v): return "-"
@@ -203,3 +212,30 @@ def aha_training_figure(curves: pd.DataFrame, title: str = "Reflection during GR
     d = curves[curves.metric.isin(list(AHA_METRICS))].dropna(subset=["value"]).assign(series=lambda x: x.metric.map(AHA_METRICS))
     return alt.Chart(d).mark_line(point=True).encode(x="step:Q", y=alt.Y("value:Q", title=None, scale=alt.Scale(domain=[0, 1])),
         color=alt.Color("series:N", title=None)).properties(width=260, height=160).facet(facet=alt.Facet("run:N", title=None), title=title)
+
+# %% ../nbs/90_report.ipynb #57981fcf
+def reward_trend(curves: pd.DataFrame, metric: str = "reward") -> pd.DataFrame:
+    "Per run: first- and last-quarter means of `metric` and its least-squares slope per 10 steps with a 95% interval."
+    rows = []
+    for run, d in curves[curves.metric == metric].dropna(subset=["value"]).groupby("run", sort=False):
+        d = d.drop_duplicates("step").sort_values("step")
+        x, y = d.step.to_numpy(float), d.value.to_numpy(float)
+        n, q = len(x), max(1, len(x) // 4)
+        if n < 3: continue
+        xc = x - x.mean()
+        b = float((xc * (y - y.mean())).sum() / (xc ** 2).sum())
+        se = float(np.sqrt(((y - y.mean() - b * xc) ** 2).sum() / (n - 2) / (xc ** 2).sum()))
+        rows.append({"run": run, "points": n, "first quarter": round(float(y[:q].mean()), 4),
+                     "last quarter": round(float(y[-q:].mean()), 4),
+                     "slope per 10 steps": round(10 * b, 4), "95% CI": f"[{10 * (b - 1.96 * se):+.4f}, {10 * (b + 1.96 * se):+.4f}]"})
+    return pd.DataFrame(rows, columns=["run", "points", "first quarter", "last quarter", "slope per 10 steps", "95% CI"])
+
+def reward_figure(curves: pd.DataFrame, title: str = "GRPO training reward") -> alt.LayerChart:
+    "Per run: the reward of each logged step, a centred 5-point running mean, and the least-squares line."
+    d = curves[curves.metric == "reward"].dropna(subset=["value"]).drop_duplicates(["run", "step"]).sort_values(["run", "step"])
+    d = d.assign(mean5=d.groupby("run").value.transform(lambda v: v.rolling(5, min_periods=1, center=True).mean()))
+    base = alt.Chart(d).encode(x=alt.X("step:Q"), color=alt.Color("run:N", title=None))
+    pts = base.mark_point(opacity=0.45).encode(y=alt.Y("value:Q", title="mean reward of the step's rollouts"))
+    fit = base.transform_regression("step", "value", groupby=["run"]).mark_line(strokeDash=[5, 3]).encode(y="value:Q")
+    return (pts + base.mark_line().encode(y="mean5:Q") + fit).properties(width=420, height=220, title=title)
+

@@ -40,7 +40,8 @@ def _draw_shape(d: ImageDraw.ImageDraw, x0: int, y0: int, rng: random.Random, si
 
 def draw_figure(counts: list[int], # shapes per 3x3 panel, left to right (0..9 each)
                 rng: random.Random,
-                marks: list[int] | None = None # optional strips under the panels: small marks per strip (0..3)
+                marks: list[int] | None = None, # optional strips under the panels: small marks per strip (0..3)
+                cells: list | None = None # if given, receives each panel's occupied cells (0..8, row-major)
                ) -> Image.Image:
     "Panels of 3x3 cells with `counts[i]` shapes in random cells, plus optional mark strips below."
     w = PANEL * len(counts)
@@ -49,7 +50,9 @@ def draw_figure(counts: list[int], # shapes per 3x3 panel, left to right (0..9 e
     d = ImageDraw.Draw(img)
     for p, n in enumerate(counts):
         if not 0 <= n <= 9: raise ValueError(f"a panel holds 0..9 shapes, got {n}")
-        for c in rng.sample(range(9), n): _draw_shape(d, p * PANEL + (c % 3) * CELL, (c // 3) * CELL, rng)
+        occupied = rng.sample(range(9), n)
+        if cells is not None: cells.append(sorted(occupied))
+        for c in occupied: _draw_shape(d, p * PANEL + (c % 3) * CELL, (c // 3) * CELL, rng)
         if p: d.line([(p * PANEL, 0), (p * PANEL, PANEL - 1)], fill=(160, 160, 160), width=1)
     for s, m in enumerate(marks or []):
         y0 = PANEL + s * CELL
@@ -69,6 +72,10 @@ def _options(value: int, rng: random.Random, n: int = 4, lo: int = 0) -> tuple[l
     rng.shuffle(opts)
     return [str(o) for o in opts], LETTERS[opts.index(value)]
 
+def _rows(cells: list[list[int]]) -> list[list[int]]:
+    "Shapes per row (top to bottom) of each panel, from its occupied cells."
+    return [[sum(c // 3 == r for c in panel) for r in range(3)] for panel in cells]
+
 def _sample(id, img, q, value, rng, family, meta, mc: bool, n_opts: int = 4) -> Sample:
     meta = {**meta, "value": value, "question_type": "multi_choice" if mc else "free_form"}
     if mc:
@@ -83,21 +90,23 @@ def make_vista(id: str, rng: random.Random) -> Sample:
     k = rng.randint(1, 9)
     q = "How many shapes are in the grid?" if task == "count" else f"Count the shapes in the grid, then add {k}. What is the result?"
     value = n if task == "count" else n + k
-    facts = {"counts": [n], "k": k if task == "count_add" else None, "program": task}
-    return _sample(id, draw_figure([n], rng), q, value, rng, "vista", {"task": task, "facts": facts, "answer_type": "integer"},
-                   mc=rng.random() < 0.4)
+    cells = []
+    img = draw_figure([n], rng, cells=cells)
+    facts = {"counts": [n], "k": k if task == "count_add" else None, "program": task, "rows": _rows(cells)}
+    return _sample(id, img, q, value, rng, "vista", {"task": task, "facts": facts, "answer_type": "integer"}, mc=rng.random() < 0.4)
 
 def make_verse(id: str, rng: random.Random, problem_index: str) -> list[Sample]:
     "MathVerse-like: one problem (n x a + b) in three versions sharing the image and the answer."
     n, a, b = rng.randint(1, 9), rng.randint(1, 3), rng.randint(0, 3)
-    img = draw_figure([n], rng, marks=[a, b])
+    cells = []
+    img = draw_figure([n], rng, marks=[a, b], cells=cells)
     value = n * a + b
     texts = {"Text Dominant": f"The figure shows a 3 by 3 grid in which some cells hold a shape. Each shape is worth {a} points, "
                               f"and {b} bonus points are added to the total. What is the total number of points?",
              "Text Lite": f"Each shape in the grid is worth {a} points, plus {b} bonus points. What is the total?",
              "Vision Dominant": "Each shape in the grid is worth as many points as there are marks in the first strip; "
                                 "add the marks in the second strip as bonus points. What is the total?"}
-    facts = {"counts": [n], "marks": [a, b], "a": a, "b": b, "program": "n*a+b"}
+    facts = {"counts": [n], "marks": [a, b], "a": a, "b": b, "program": "n*a+b", "rows": _rows(cells)}
     return [Sample(f"{id}-v{j}", [img], texts[v], str(value), [], "integer", "synth-verse",
                    {"problem_index": problem_index, "problem_version": v, "value": value, "facts": facts, "question_type": "free_form"})
             for j, v in enumerate(VERSE_VERSIONS)]
@@ -112,22 +121,27 @@ def make_vision(id: str, rng: random.Random) -> Sample:
     else:
         q = f"Multiply the number of shapes in the left grid by the number in the right grid, then add {k}. What is the result?"
         value, prog = n1 * n2 + k, "n1*n2+k"
-    meta = {"level": level, "subject": "counting" if level == 1 else "arithmetic", "facts": {"counts": [n1, n2], "k": k, "program": prog}}
-    return _sample(id, draw_figure([n1, n2], rng), q, value, rng, "vision", meta, mc=rng.random() < 0.3, n_opts=5)
+    cells = []
+    img = draw_figure([n1, n2], rng, cells=cells)
+    meta = {"level": level, "subject": "counting" if level == 1 else "arithmetic",
+            "facts": {"counts": [n1, n2], "k": k, "program": prog, "rows": _rows(cells)}}
+    return _sample(id, img, q, value, rng, "vision", meta, mc=rng.random() < 0.3, n_opts=5)
 
 _POS = {2: ["left", "right"], 3: ["left", "middle", "right"]}
 
 def make_wemath(id: str, rng: random.Random, steps: int) -> list[Sample]:
     "We-Math-like: a composite problem (sum over panels) and its one-step sub-problems (count one panel), keyed by ID and key."
     counts = [rng.randint(1, 9) for _ in range(steps)]
-    img = draw_figure(counts, rng)
+    cells = []
+    img = draw_figure(counts, rng, cells=cells)
     comp = f"{steps}steps_{id.rsplit('-', 1)[-1]}"
     out = []
     for i, pos in enumerate(_POS[steps], 1):
         q = f"How many shapes are in the {pos} grid?"
-        out.append((f"{steps}steps_{i}", q, counts[i - 1], "Counting", {"counts": counts, "panel": i - 1, "program": "count"}))
+        out.append((f"{steps}steps_{i}", q, counts[i - 1], "Counting",
+                    {"counts": counts, "panel": i - 1, "program": "count", "rows": _rows(cells)}))
     q = f"How many shapes are there in the {steps} grids altogether?"
-    out.append((f"{steps}steps_multi", q, sum(counts), "Counting;Addition", {"counts": counts, "program": "sum"}))
+    out.append((f"{steps}steps_multi", q, sum(counts), "Counting;Addition", {"counts": counts, "program": "sum", "rows": _rows(cells)}))
     samples = []
     for key, q, value, concept, facts in out:
         choices, letter = _options(value, rng, 4, lo=1)
@@ -138,17 +152,30 @@ def make_wemath(id: str, rng: random.Random, steps: int) -> list[Sample]:
     return samples
 
 # %% ../nbs/01a_synth.ipynb #da649a98
-def solve(s: Sample, wrong_by: int = 0 # add this to the first count, to write a plausible wrong solution
+def _shift(row: list[int], delta: int) -> list[int]:
+    "Row counts changed by `delta` shapes in all (each row holds 0..3), for a miscount written row by row."
+    row = list(row)
+    for _ in range(abs(delta)):
+        r = next((j for j, x in enumerate(row) if (x < 3 if delta > 0 else x > 0)), None)
+        if r is not None: row[r] += 1 if delta > 0 else -1
+    return row
+
+def solve(s: Sample, wrong_by: int = 0, # add this to the first count, to write a plausible wrong solution
+          rows: bool = False # count each grid row by row ('1 + 3 + 2 = 6') instead of all at once
          ) -> str:
     "A step-by-step solution of a synthetic sample ending in `\\boxed{}` (from its hidden facts)."
     f = s.metadata["facts"]
     counts = list(f["counts"])
     prog = f["program"]
+    if rows and "rows" not in f: raise ValueError(f"{s.id}: no row counts in its facts; rebuild the benchmark (make reproduce)")
+    by_row = [list(r) for r in f["rows"]] if rows else None
     if wrong_by:
         i = f.get("panel", 0)
         counts[i] = max(0, counts[i] + wrong_by)
+        if by_row: by_row[i] = _shift(by_row[i], counts[i] - sum(by_row[i]))
     pos = [f"the {p} grid" for p in _POS[len(counts)]] if len(counts) > 1 else ["the grid"]
-    lines = [f"Step {i+1}: Count the shapes in {p}: there are {c}." for i, (p, c) in enumerate(zip(pos, counts))]
+    lines = [f"Step {i+1}: Count the shapes in {p} row by row: {' + '.join(map(str, by_row[i]))} = {c}." if by_row else
+             f"Step {i+1}: Count the shapes in {p}: there are {c}." for i, (p, c) in enumerate(zip(pos, counts))]
     st = len(lines) + 1
     if prog == "count": v = counts[f.get("panel", 0)] if len(counts) > 1 else counts[0]
     if prog == "count" and len(counts) > 1: lines = [lines[f["panel"]].replace(f"Step {f['panel']+1}", "Step 1")]

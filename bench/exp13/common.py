@@ -5,7 +5,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1"); os.environ.setdefault("TOKENIZERS_
 import torch
 torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
 from pathlib import Path
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "exp" / "out"; OUT.mkdir(parents=True, exist_ok=True)
 VAL_DIR = ROOT / "data" / "synth" / "exp13-val"
 
@@ -35,7 +35,7 @@ def run_eval(be, samples, label, n=1, temperature=0.0, max_new_tokens=96, batch_
     gen = GenConfig(n=n, temperature=temperature, top_p=1.0, max_new_tokens=max_new_tokens, batch_size=batch_size, seed=seed)
     t = time.time()
     r = evaluate(be, samples, label, gen, store=None, prompt_cfg=pc, progress=False, n_boot=200)
-    recs = [{k: x[k] for k in ("id", "sample", "benchmark", "correct", "extracted", "answer")} for x in r["records"]]
+    recs = [{k: x[k] for k in ("id", "sample", "benchmark", "correct", "extracted", "answer", "response")} for x in r["records"]]
     return recs, time.time() - t
 
 def by_item(recs):

@@ -11,7 +11,7 @@ d["output_dir"] = f"checkpoints/exp13-{name}"
 r = GRPORecipe.from_dict(d); print(r.to_dict(), batch_plan(r), flush=True)
 t = time.time(); trainer, _ = train_grpo(r); sec = time.time() - t
 h = [x for x in trainer.state.log_history if "reward" in x]
-keys = ["reward", "frac_zero_variance_groups", "frac_zero_variance_after_refill", "refill_rounds", "kl", "completions/mean_length", "clip_ratio/high", "grad_norm", "loss"]
+keys = ["reward", "pattern/rate", "pattern/acc_with", "pattern/acc_without", "frac_zero_variance_groups", "frac_zero_variance_after_refill", "refill_rounds", "kl", "completions/mean_length", "clip_ratio/high", "grad_norm", "loss"]
 curve = [{k: x.get(k) for k in ["step"] + keys} for x in h]
 def avg(k, sl): v = [c[k] for c in curve[sl] if c.get(k) is not None]; return round(sum(v) / len(v), 4) if v else None
 q = max(1, len(curve) // 4)
