@@ -103,7 +103,8 @@ def main(argv: list[str] | None = None):
                 for p in check_preset(nb, stage_config(cfg, a.preset))]
     if problems: ap.error("the preset has problems; nothing was run:\n  " + "\n  ".join(problems))   # exits with status 2
     pins = pin_cpu_numerics()   # inherited by the run notebooks' kernels and launched trainers
-    if pins: print("CPU kernels pinned for the same numbers on every x86-64 machine: " + " ".join(f"{k}={v}" for k, v in pins.items()))
+    if pins: print("CPU kernels pinned to AVX2 for the same numbers across x86-64 machines (core.pin_cpu_numerics): "
+                   + " ".join(f"{k}={v}" for k, v in pins.items()))
     t0, seconds = time.time(), {}
     for stage, nb, cfg in STAGES:
         if stage not in wanted: continue

@@ -213,7 +213,7 @@ def aha_training_figure(curves: pd.DataFrame, title: str = "Reflection during GR
     return alt.Chart(d).mark_line(point=True).encode(x="step:Q", y=alt.Y("value:Q", title=None, scale=alt.Scale(domain=[0, 1])),
         color=alt.Color("series:N", title=None)).properties(width=260, height=160).facet(facet=alt.Facet("run:N", title=None), title=title)
 
-# %% ../nbs/90_report.ipynb #57981fcf
+# %% ../nbs/90_report.ipynb #184642a1
 def reward_trend(curves: pd.DataFrame, metric: str = "reward") -> pd.DataFrame:
     "Per run: first- and last-quarter means of `metric` and its least-squares slope per 10 steps with a 95% interval."
     rows = []

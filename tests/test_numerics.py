@@ -78,3 +78,18 @@ def test_results_record_the_pins(monkeypatch):
     pins = run_metadata()["cpu"]["pins"]
     assert pins["ATEN_CPU_CAPABILITY"] == "avx2" and pins["ONEDNN_MAX_CPU_ISA"] is None
     assert set(pins) == set(CPU_NUMERICS_PINS)
+
+
+def test_same_results_ignores_timings_and_paths_but_not_numbers(tmp_path):
+    import json
+    from conftest import ROOT
+    run = lambda acc, sec, path: {"stage": "eval", "variant": "default", "meta": {"time_utc": sec},
+                                  "results": {"summary": {"sft/greedy": acc, "seconds": sec}, "models": {"sft": {"path": path}}}}
+    for d, acc, sec, path in (("a", 31.5, 10.0, "/home/a/ckpt"), ("b", 31.5, 99.0, "/work/b/ckpt"), ("c", 30.0, 10.0, "/x")):
+        (tmp_path / d).mkdir()
+        (tmp_path / d / "eval_default.json").write_text(json.dumps(run(acc, sec, path)))
+    tool = [sys.executable, str(ROOT / "tools" / "same_results.py")]
+    same = subprocess.run(tool + [str(tmp_path / "b"), "--ours", str(tmp_path / "a")], capture_output=True, text=True)
+    assert same.returncode == 0 and "identical" in same.stdout
+    other = subprocess.run(tool + [str(tmp_path / "c"), "--ours", str(tmp_path / "a")], capture_output=True, text=True)
+    assert other.returncode == 1 and "summary.sft/greedy: 31.5 vs 30.0" in other.stdout
