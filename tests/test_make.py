@@ -6,6 +6,7 @@ import subprocess
 
 import pytest
 
+from coldstart_nb.core import CPU_NUMERICS_PINS
 from conftest import ROOT
 
 RECORDER = """#!/bin/sh
@@ -54,6 +55,8 @@ def test_paper_pipeline_launches_training_stages(monkeypatch, capsys):
     launched, notebooks = [], []
     monkeypatch.setattr(pipeline.subprocess, "run", lambda cmd, **kw: launched.append(cmd))
     monkeypatch.setattr(pipeline, "run_stage", lambda stage, nb, cfg, preset: notebooks.append(stage) or ROOT / "reports" / "runs" / "x.ipynb")
+    monkeypatch.setattr(pipeline, "record_times", lambda preset, seconds: None)   # no results file from a test
+    for k in CPU_NUMERICS_PINS: monkeypatch.delenv(k, raising=False)              # main pins them; undone after the test
     pipeline.main(["--preset", "paper-3b"])            # --launch auto: the paper presets use DeepSpeed on several GPUs
     assert notebooks == ["reflection", "cot", "eval", "paper"]
     assert [c[-3:] for c in launched] == [["sft", "--preset", "paper-3b"], ["grpo", "--preset", "paper-3b"],
