@@ -11,7 +11,7 @@ from typing import Sequence
 
 from .core import Config, stable_hash
 from .data import Sample
-from .generate import Backend, GenConfig, Request, generate
+from .generate import Backend, GenConfig, Request, _scalars, generate
 from .grading import GradeConfig, grade
 from .prompts import SFT_SYSTEM_PROMPT, format_question
 from .synth import solve
@@ -77,9 +77,8 @@ class SolverTeacher:
         self.error_rate, self.bad_rate, self.seed, self.rows_rate = error_rate, bad_rate, seed, rows_rate
 
     def identity(self) -> dict:
-        "What makes its outputs (the record stores' fingerprint); `rows_rate` only when set, so older stores stay valid."
-        keys = ["bad_rate", "error_rate", "seed"] + (["rows_rate"] if self.rows_rate else [])
-        return {"class": type(self).__qualname__, **{k: getattr(self, k) for k in keys}}
+        "What makes its outputs (the record stores' fingerprint): every setting, `rows_rate` only when set (older stores stay valid)."
+        return {"class": type(self).__qualname__, **{k: v for k, v in _scalars(self).items() if k != "rows_rate" or v}}
 
     def _solution(self, s: Sample, rng: random.Random) -> str:
         wrong = rng.random() < self.error_rate
