@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from .core import Config, stable_hash
+from .core import stable_hash
+from .recipes import Config
 from .data import Sample
-from .generate import Backend, GenConfig, Request, _scalars, generate
+from .generate import Backend, GenConfig, Request, scalar_settings, generate
 from .grading import GradeConfig, grade
 from .prompts import SFT_SYSTEM_PROMPT, format_question
 from .synth import solve
@@ -78,7 +79,7 @@ class SolverTeacher:
 
     def identity(self) -> dict:
         "What makes its outputs (the record stores' fingerprint): every setting, `rows_rate` only when set (older stores stay valid)."
-        return {"class": type(self).__qualname__, **{k: v for k, v in _scalars(self).items() if k != "rows_rate" or v}}
+        return {"class": type(self).__qualname__, **{k: v for k, v in scalar_settings(self).items() if k != "rows_rate" or v}}
 
     def _solution(self, s: Sample, rng: random.Random) -> str:
         wrong = rng.random() < self.error_rate

@@ -13,7 +13,8 @@ from typing import Callable, Sequence
 import numpy as np
 from PIL import Image
 
-from .core import Config, atomic_write, find_last_boxed, write_json
+from .core import atomic_write, find_last_boxed, write_json
+from .recipes import Config
 from .data import Sample
 from .images import save_image_checked
 from .prompts import PromptConfig, format_question, sft_example

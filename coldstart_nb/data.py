@@ -12,7 +12,7 @@ from typing import Callable
 from tqdm.auto import tqdm
 
 from .core import find_last_boxed
-from .images import ImageError, ImagePaths, LazyImages, probe_image, resolve_image_path, _Cell, _File, _PATHS
+from .images import ImageError, ImagePaths, LazyImages, probe_image, resolve_image_path, CellImage, FileImage, IMAGE_PATHS
 
 # %% auto #0
 __all__ = ['ANSWER_TYPES', 'LETTERS', 'SOURCES', 'Sample', 'Samples', 'load_rows', 'check_utf8', 'undecoded', 'RowError',
@@ -131,10 +131,10 @@ def _need(row: dict, key: str, where: str):
 
 def _keep(v, where: str):
     "What a LazyImages holds for a checked image: a reference into the dataset, a resolved file, or the value itself."
-    if isinstance(v, _Cell): return _Cell(v.ds, v.i, v.col, v.j)   # drop the bytes read for the check
+    if isinstance(v, CellImage): return CellImage(v.ds, v.i, v.col, v.j)   # drop the bytes read for the check
     if isinstance(v, dict) and not v.get("bytes") and v.get("path"): v = v["path"]
-    if isinstance(v, Path): return _File(v)
-    if isinstance(v, str): return _File(resolve_image_path(v, where))
+    if isinstance(v, Path): return FileImage(v)
+    if isinstance(v, str): return FileImage(resolve_image_path(v, where))
     return v
 
 def _images(value, where: str, required: bool = True) -> LazyImages:
@@ -346,7 +346,7 @@ def _with_cells(ds, i: int, cols: dict) -> dict:
     for c, single in cols.items():
         v = row.get(c)
         if v is None: continue
-        row[c] = _Cell(ds, i, c, None, v) if single else [None if x is None else _Cell(ds, i, c, j, x) for j, x in enumerate(v)]
+        row[c] = CellImage(ds, i, c, None, v) if single else [None if x is None else CellImage(ds, i, c, j, x) for j, x in enumerate(v)]
     return row
 
 def load_source(name: str, # a key of SOURCES
@@ -365,13 +365,13 @@ def load_source(name: str, # a key of SOURCES
     out = Samples(source=name)
     root = (Path(path) if Path(path).is_dir() else Path(path).parent) if path else None
     cols = {c: _is_image(f) for c, f in ds.features.items() if _is_image(f) or _is_image(getattr(f, "feature", None))}
-    token = _PATHS.set(ImagePaths(root, allow_outside_paths))
+    token = IMAGE_PATHS.set(ImagePaths(root, allow_outside_paths))
     try:
         for i in tqdm(range(n), desc=f"load {name}", disable=not progress or n < 500):
             try: out.append(spec.convert(_with_cells(ds, i, cols), i))
             except (RowError, ImageError, ValueError) as e:
                 if on_error == "raise": raise
                 out.skipped.append({"row": i, "error": str(e)})
-    finally: _PATHS.reset(token)
+    finally: IMAGE_PATHS.reset(token)
     if out.skipped: print(f"{name}: skipped {len(out.skipped)} of {n} rows (first: {out.skipped[0]['error']})")
     return out

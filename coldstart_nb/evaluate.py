@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from .core import Config, project_path, write_json
+from .core import project_path, write_json
+from .recipes import Config, register_recipe
 from .data import Sample
 from .generate import GenConfig, generate, requests_from_samples
 from .grading import GradeConfig, grade
@@ -67,6 +68,7 @@ def macro_average(scores: dict) -> float | None:
     return round(sum(accs) / len(accs), 2) if accs else None
 
 # %% ../nbs/50_evaluate.ipynb #b03e2d0c
+@register_recipe("eval")
 @dataclass
 class EvalRecipe(Config):
     "Every setting of an evaluation run (names = papermill parameters of 59_eval_run): models, items, decoding, grader."

@@ -12,16 +12,18 @@ from typing import Callable, Protocol
 
 from tqdm.auto import tqdm
 
-from .core import Config, RecordStore, file_digest, stable_hash
+from .core import stable_hash
+from .recipes import Config
+from .stores import RecordStore, file_digest
 from .data import Sample
 from .images import LazyImages
 from .prompts import PromptConfig, build_messages
 
 # %% auto #0
 __all__ = ['GenConfig', 'Request', 'requests_from_samples', 'Backend', 'HFBackend', 'file_sha256', 'model_fingerprint',
-           'backend_identity', 'image_digest', 'request_digest', 'generation_fingerprint', 'generate', 'image_data_uri',
-           'to_openai_messages', 'redact', 'OpenAIBackend', 'vllm_engine_settings', 'release_vllm_engine',
-           'VLLMBackend']
+           'scalar_settings', 'backend_identity', 'image_digest', 'request_digest', 'generation_fingerprint',
+           'generate', 'image_data_uri', 'to_openai_messages', 'redact', 'OpenAIBackend', 'vllm_engine_settings',
+           'release_vllm_engine', 'VLLMBackend']
 
 # %% ../nbs/04_generate.ipynb #560f6fce
 @dataclass
@@ -127,7 +129,7 @@ def model_fingerprint(model, # a model dir, a hub id, or a loaded model
                       live_limit: int = 200_000_000 # loaded models up to this many parameters also get a digest of their live weights
                      ) -> dict:
     "What identifies a model: a local dir -> its path and a digest of its files (weights, config, tokenizer); a hub id -> id and revision."
-    from coldstart_nb.core import digest
+    from coldstart_nb.stores import digest
     if not isinstance(model, (str, Path)):   # a loaded model: where it came from, and (small models) its live parameters
         cfg = getattr(model, "config", None)
         src, rev = getattr(cfg, "_name_or_path", "") or "", getattr(cfg, "_commit_hash", None)
@@ -142,7 +144,7 @@ def model_fingerprint(model, # a model dir, a hub id, or a loaded model
     files = {p.name: file_sha256(p) for p in sorted(d.iterdir()) if p.is_file() and not p.name.startswith(".")}
     return {"path": str(d.resolve()), "weights": digest(files), "files": len(files)}
 
-def _scalars(obj) -> dict:
+def scalar_settings(obj) -> dict:
     "The public str/int/float/bool/None attributes of an object (a fallback identity for backends without `identity()`)."
     return {k: v for k, v in sorted(vars(obj).items()) if not k.startswith("_") and (v is None or isinstance(v, (str, int, float, bool)))}
 
@@ -159,7 +161,7 @@ def backend_identity(backend) -> dict:
         return {"name": name, "model": model_fingerprint(s.pop("model")), "settings": json.loads(json.dumps(s, default=str))}
     if name == "openai" and hasattr(backend, "base_url"):   # a served model: its name is all the server tells (no weights hash)
         return {"name": name, "base_url": backend.base_url, "model": backend.model}
-    return {"name": name, "class": type(backend).__qualname__, **_scalars(backend)}
+    return {"name": name, "class": type(backend).__qualname__, **scalar_settings(backend)}
 
 def image_digest(img) -> str:
     "A content digest of an image (PIL: mode, size and pixels; a path or bytes: the file's bytes)."
@@ -174,7 +176,7 @@ def image_digest(img) -> str:
 
 def request_digest(r: Request) -> str:
     "A digest of what a request asks: its chat messages (prompt text) and its images' contents."
-    from coldstart_nb.core import digest
+    from coldstart_nb.stores import digest
     return digest({"messages": r.messages, "images": [image_digest(im) for im in r.images]})
 
 # %% ../nbs/04_generate.ipynb #db849c7c
@@ -205,7 +207,7 @@ def generate(backend: Backend, requests: list[Request], cfg: GenConfig = GenConf
              report: dict | None = None # filled with {'reused', 'generated', 'total', 'store', 'fingerprint'}
             ) -> list[dict]:
     "Generate `cfg.n` responses per request in seeded batches; with `store`, resumable after a kill, reused only where everything matches."
-    from coldstart_nb.core import StoreError
+    from coldstart_nb.stores import StoreError
     ids = [r.id for r in requests]
     if len(set(ids)) != len(ids):
         dup = next(i for i in ids if ids.count(i) > 1)

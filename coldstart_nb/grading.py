@@ -9,7 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, asdict
 from typing import Sequence
 
-from .core import Config, _braced, find_last_boxed
+from .core import braced, find_last_boxed
+from .recipes import Config
 from .data import LETTERS
 from .gradepool import symbolic_pool
 
@@ -46,7 +47,7 @@ def _clean(a: str) -> str:
     if a.endswith("**"): a = a[:-2]
     return a.strip().strip("$ ").rstrip(".").strip()
 
-_braced_at = _braced   # content of the brace group opening at text[j] (one linear scan), else None
+_braced_at = braced   # content of the brace group opening at text[j] (one linear scan), else None
 
 def _is_separator(gap: str) -> bool:
     "True when the text between two boxes only joins them (commas, 'and', '$', spaces)."

@@ -11,7 +11,8 @@ from typing import Sequence
 
 import torch
 
-from .core import Config, project_path, resolve, set_seed
+from .core import project_path, resolve, set_seed
+from .recipes import Config, register_recipe
 from .embedded import parse_data_spec
 from .train import (PreflightError, add_lora, apply_freezing, check_world_size, finished_stage, image_tokens, preflight,
                                 require_rows, train_to_final, zero_stage)
@@ -72,6 +73,7 @@ def grpo_token_loss(logp: torch.Tensor, # (B, T) response-token log-probs under 
     return loss, metrics
 
 # %% ../nbs/40_grpo.ipynb #15d1bffc
+@register_recipe("grpo")
 @dataclass
 class GRPORecipe(Config):
     "Every setting of a GRPO run (names = papermill parameters of 49_grpo_run)."
@@ -363,7 +365,7 @@ def rl_dataset(spec: str, rl_system: str = "", limit: int | None = None,
     import datasets, os, uuid
     from coldstart_nb.data import SOURCES, load_source
     from coldstart_nb.images import write_dataset
-    from coldstart_nb.core import file_digest
+    from coldstart_nb.stores import file_digest
     from coldstart_nb.prompts import PromptConfig, rl_example
     kind, path = parse_data_spec(spec)
     name, _, local = spec.partition(":")   # an adapter's name and its optional local copy

@@ -13,9 +13,9 @@ from typing import Iterable
 from PIL import Image, UnidentifiedImageError
 
 # %% auto #0
-__all__ = ['MAX_IMAGE_PIXELS', 'MAX_ASPECT_RATIO', 'ImageError', 'ImagePaths', 'resolve_image_path', 'check_image_size', 'to_rgb',
-           'load_image', 'probe_image', 'LazyImages', 'encode_image', 'write_dataset', 'save_image_checked',
-           'smart_resize', 'resize_image']
+__all__ = ['MAX_IMAGE_PIXELS', 'MAX_ASPECT_RATIO', 'IMAGE_PATHS', 'ImageError', 'ImagePaths', 'resolve_image_path', 'FileImage',
+           'CellImage', 'check_image_size', 'to_rgb', 'load_image', 'probe_image', 'LazyImages', 'encode_image',
+           'write_dataset', 'save_image_checked', 'smart_resize', 'resize_image']
 
 # %% ../nbs/00a_images.ipynb #4b08f3c9
 MAX_IMAGE_PIXELS = 50_000_000  # refuse images larger than this before decoding them
@@ -32,11 +32,11 @@ class ImagePaths:
     root: Path | None = None      # the dataset's folder (None: the working directory)
     allow_outside: bool = False   # True: absolute paths and '..' escapes are accepted
 
-_PATHS: contextvars.ContextVar = contextvars.ContextVar("coldstart_image_paths", default=ImagePaths())
+IMAGE_PATHS: contextvars.ContextVar = contextvars.ContextVar("coldstart_image_paths", default=ImagePaths())
 
 def resolve_image_path(p: str | Path, where: str = "image", paths: ImagePaths | None = None) -> Path:
     "The file an image path from a dataset names, confined to the dataset's folder unless `paths.allow_outside`."
-    paths = paths or _PATHS.get()
+    paths = paths or IMAGE_PATHS.get()
     p, base = Path(p), Path(paths.root or Path.cwd()).resolve()
     if paths.allow_outside: return p if p.is_absolute() else base / p
     remedy = "pass allow_outside_paths=True to load_source if you trust this dataset"
@@ -46,12 +46,12 @@ def resolve_image_path(p: str | Path, where: str = "image", paths: ImagePaths | 
     if not full.is_relative_to(base): raise ImageError(f"{where}: image path {p} points outside the dataset folder {base}; {remedy}")
     return full
 
-class _File:
+class FileImage:
     "An image file already resolved (and confined) when its row was loaded."
     __slots__ = ("path",)
     def __init__(self, path: Path): self.path = path
 
-class _Cell:
+class CellImage:
     "An image left where the dataset stores it (row `i`, column `col`, list index `j`): read again when used."
     __slots__ = ("ds", "i", "col", "j", "raw")
     def __init__(self, ds, i: int, col: str, j: int | None, raw=None): self.ds, self.i, self.col, self.j, self.raw = ds, i, col, j, raw
@@ -65,9 +65,9 @@ def _open_file(p: Path, where: str):
     return Image.open(p)
 
 def _open(obj, where: str):
-    if isinstance(obj, _File): return _open_file(obj.path, where)
+    if isinstance(obj, FileImage): return _open_file(obj.path, where)
     if isinstance(obj, Path): return _open_file(obj, where)   # a path the calling code chose (a dataset's paths are strings)
-    if isinstance(obj, _Cell): obj = obj.get()
+    if isinstance(obj, CellImage): obj = obj.get()
     if isinstance(obj, Image.Image): return obj
     if isinstance(obj, dict):
         if obj.get("bytes"): obj = obj["bytes"]
@@ -146,8 +146,8 @@ class LazyImages(Sequence):
 
 def encode_image(obj) -> dict:
     "Any image form as `{'bytes': ..., 'path': None}`; PIL images are written as PNG, stored bytes are passed through."
-    if isinstance(obj, _File): return {"bytes": obj.path.read_bytes(), "path": None}
-    if isinstance(obj, _Cell): obj = obj.get()
+    if isinstance(obj, FileImage): return {"bytes": obj.path.read_bytes(), "path": None}
+    if isinstance(obj, CellImage): obj = obj.get()
     if isinstance(obj, dict) and obj.get("bytes"): return {"bytes": obj["bytes"], "path": None}
     if isinstance(obj, (bytes, bytearray)): return {"bytes": bytes(obj), "path": None}
     if isinstance(obj, Image.Image):

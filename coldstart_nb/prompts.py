@@ -6,7 +6,7 @@
 from __future__ import annotations
 from dataclasses import dataclass
 
-from .core import Config
+from .recipes import Config
 from .data import LETTERS, Sample
 from .images import LazyImages
 

@@ -10,7 +10,8 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
-from .core import RecordStore, stable_hash
+from .core import stable_hash
+from .stores import RecordStore
 from .grading import GradeConfig, Verdict, grade
 
 # %% auto #0

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import torch
 
-from .core import Config, project_path, resolve, set_seed, world_size
+from .core import project_path, resolve, set_seed, world_size
+from .recipes import Config, register_recipe
 from .embedded import parse_data_spec
 from .train import (PreflightError, add_lora, apply_freezing, check_world_size, finished_stage, preflight, require_rows,
                                 train_to_final)
@@ -19,6 +20,7 @@ from .train import (PreflightError, add_lora, apply_freezing, check_world_size, 
 __all__ = ['SFTRecipe', 'load_sft_data', 'sft_token_counts', 'model_max_length', 'sft_config', 'train_sft']
 
 # %% ../nbs/31_sft.ipynb #847ad017
+@register_recipe("sft")
 @dataclass
 class SFTRecipe(Config):
     "Every setting of an SFT run (names = papermill parameters of 39_sft_run)."

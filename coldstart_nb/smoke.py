@@ -10,7 +10,8 @@ from pathlib import Path
 
 import torch
 
-from .core import Config, project_path, set_seed, write_json
+from .core import project_path, set_seed, write_json
+from .recipes import Config
 
 # %% auto #0
 __all__ = ['PEAK_BF16_FLOPS', 'SmokeConfig', 'auto_config', 'peak_flops', 'Meter', 'stage_row', 'reload_checks', 'run_smoke',
@@ -98,7 +99,7 @@ def run_smoke(cfg: SmokeConfig = SmokeConfig(), progress: bool = False) -> dict:
     from coldstart_nb.embedded import tokenizer_texts
     from coldstart_nb.prompts import PromptConfig, SFT_SYSTEM_PROMPT, rl_example, sft_example
     from coldstart_nb.sft import sft_token_counts, train_sft
-    from coldstart_nb.core import load_recipe
+    from coldstart_nb.recipes import load_recipe
     from coldstart_nb.synth import make_split, solve
     import datasets
     set_seed(cfg.seed)

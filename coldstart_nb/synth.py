@@ -12,7 +12,8 @@ from pathlib import Path
 from PIL import Image, ImageDraw
 from tqdm.auto import tqdm
 
-from .core import Config, atomic_write, find_last_boxed, stable_hash
+from .core import atomic_write, find_last_boxed, stable_hash
+from .recipes import Config
 from .data import LETTERS, Sample, Samples
 from .images import load_image
 

@@ -10,7 +10,7 @@ from transformers import TrainerCallback
 
 from coldstart_nb.grpo import GRPORecipe, RecordingReward, batch_plan, train_grpo
 from coldstart_nb.sft import train_sft
-from coldstart_nb.core import load_recipe
+from coldstart_nb.recipes import load_recipe
 
 
 def digest(model) -> str:

@@ -8,7 +8,7 @@ import yaml
 from coldstart_nb.grpo import GRPORecipe, batch_plan
 from coldstart_nb.sft import SFTRecipe
 from coldstart_nb.train import zero_stage
-from coldstart_nb.core import load_recipe
+from coldstart_nb.recipes import load_recipe
 from conftest import ROOT
 
 CFG = ROOT / "reports" / "configs"

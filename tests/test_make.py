@@ -51,13 +51,13 @@ def test_reproduce_stays_offline(fake_venv):
 
 def test_paper_pipeline_launches_training_stages(monkeypatch, capsys):
     "Defect 2: `coldstart-reproduce --preset paper-3b` trained inside one papermill process; now sft/grpo/rlonly go through accelerate."
-    from coldstart_nb import pipeline
+    from coldstart_nb import cli
     launched, notebooks = [], []
-    monkeypatch.setattr(pipeline.subprocess, "run", lambda cmd, **kw: launched.append(cmd))
-    monkeypatch.setattr(pipeline, "run_stage", lambda stage, nb, cfg, preset: notebooks.append(stage) or ROOT / "reports" / "runs" / "x.ipynb")
-    monkeypatch.setattr(pipeline, "record_times", lambda preset, seconds: None)   # no results file from a test
-    for k in CPU_NUMERICS_PINS: monkeypatch.delenv(k, raising=False)              # main pins them; undone after the test
-    pipeline.main(["--preset", "paper-3b"])            # --launch auto: the paper presets use DeepSpeed on several GPUs
+    monkeypatch.setattr(cli.subprocess, "run", lambda cmd, **kw: launched.append(cmd))
+    monkeypatch.setattr(cli, "run_notebook", lambda s, preset, over: notebooks.append(s.name) or ROOT / "reports" / "runs" / "x.ipynb")
+    monkeypatch.setattr(cli, "record_times", lambda preset, seconds: None)   # no results file from a test
+    for k in CPU_NUMERICS_PINS: monkeypatch.delenv(k, raising=False)         # main pins them; undone after the test
+    cli.reproduce_main(["--preset", "paper-3b"])       # --launch auto: the paper presets use DeepSpeed on several GPUs
     assert notebooks == ["reflection", "cot", "eval", "paper"]
     assert [c[-3:] for c in launched] == [["sft", "--preset", "paper-3b"], ["grpo", "--preset", "paper-3b"],
                                           ["grpo", "--preset", "paper-3b-rlonly"]]

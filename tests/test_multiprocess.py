@@ -17,7 +17,7 @@ from coldstart_nb.models import VLProcessor
 from coldstart_nb.embedded import ensure_embedded
 from coldstart_nb.sft import train_sft
 from coldstart_nb.train import PreflightError, check_world_size
-from coldstart_nb.core import load_recipe
+from coldstart_nb.recipes import load_recipe
 from conftest import ROOT
 
 WORKER = ROOT / "tests" / "mp_worker.py"

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from coldstart_nb import pipeline
+from coldstart_nb import cli
 from coldstart_nb.core import CPU_NUMERICS_PINS
 
 X86 = platform.machine().lower() in ("x86_64", "amd64")
@@ -58,14 +58,14 @@ def test_reproduce_pins_the_kernels_before_it_starts_a_notebook(monkeypatch, tmp
     monkeypatch.setenv("MKL_CBWR", "AUTO")          # a user's own choice wins
     seen, times = {}, {}
 
-    def fake_run_stage(stage, nb, cfg, preset):
+    def fake_run_notebook(step, preset, overrides):
         seen.update({k: os.environ.get(k) for k in CPU_NUMERICS_PINS})
-        return pipeline.project_path("reports", "runs")/"fake.ipynb"
+        return cli.project_path("reports", "runs")/"fake.ipynb"
 
-    monkeypatch.setattr(pipeline, "run_stage", fake_run_stage)
-    monkeypatch.setattr(pipeline, "record_times", lambda preset, s: times.update({preset: s}))
-    monkeypatch.setattr(pipeline, "summarize", lambda variant: "")
-    pipeline.main(["--stages", "data"])
+    monkeypatch.setattr(cli, "run_notebook", fake_run_notebook)
+    monkeypatch.setattr(cli, "record_times", lambda preset, s: times.update({preset: s}))
+    monkeypatch.setattr(cli, "summarize", lambda preset: "")
+    cli.reproduce_main(["--stages", "data"])
     if X86: assert seen == {**CPU_NUMERICS_PINS, "MKL_CBWR": "AUTO"}
     else: assert seen == {k: None for k in CPU_NUMERICS_PINS} | {"MKL_CBWR": "AUTO"}
     assert list(times) == ["default"] and list(times["default"]) == ["data"] and times["default"]["data"] >= 0

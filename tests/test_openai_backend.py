@@ -7,7 +7,7 @@ from http.server import BaseHTTPRequestHandler
 import pytest
 from PIL import Image
 
-from coldstart_nb.core import RecordStore
+from coldstart_nb.stores import RecordStore
 from coldstart_nb.generate import GenConfig, OpenAIBackend, generate, requests_from_samples
 from coldstart_nb.synth import make_split
 from conftest import local_server, send_json

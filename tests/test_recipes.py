@@ -1,8 +1,6 @@
-"""One declaration per setting: the recipe dataclasses hold the defaults, presets only what differs (each with a
-comment), the run notebooks' parameters cells are generated from the dataclasses, and a papermill run of a preset
-runs exactly that preset's recipe, whichever way the preset reached it."""
-import ast
-import json
+"""One recipe per stage: presets hold only what differs (from the recipe's defaults or from the preset they build
+on), and whatever a caller states explicitly wins through every entry point: papermill `-p`, the command line's
+`key=value`, and Python."""
 import subprocess
 import sys
 
@@ -11,100 +9,123 @@ import papermill as pm
 import pytest
 import yaml
 
-from coldstart_nb.core import RUN_ONLY_KEYS, load_recipe, recipe_class, run_recipe
+from coldstart_nb.recipes import BASE_KEY, load_recipe, notebook_overrides, preset_values, read_yaml, recipe_class
 from conftest import ROOT
 
 CFG = ROOT / "reports" / "configs"
-RECIPE_NB = {"sft": "39_sft_run", "grpo": "49_grpo_run", "eval": "59_eval_run"}
-OTHER_NB = {"data": "09_data_run", "reflection": "19_reflection_run", "cot": "29_cot_run", "paper": "99_paper"}
+RUN_NB = {"data": "09_data_run", "reflection": "19_reflection_run", "cot": "29_cot_run", "sft": "39_sft_run", "grpo": "49_grpo_run",
+          "eval": "59_eval_run", "paper": "99_paper"}
+PRESETS = [p for p in sorted(CFG.glob("*_*.yaml")) if p.stem.split("_", 1)[0] in RUN_NB]
 
 
-def presets(stages):
-    return [p for p in sorted(CFG.glob("*.yaml")) if p.stem.split("_", 1)[0] in stages]
-
-
-def test_parameters_cells_are_generated_from_the_recipes():
-    r = subprocess.run([sys.executable, str(ROOT / "tools" / "params.py"), "--check"], capture_output=True, text=True)
-    assert r.returncode == 0, r.stdout + r.stderr
-
-
-@pytest.mark.parametrize("path", presets(RECIPE_NB), ids=lambda p: p.name)
-def test_recipe_presets_hold_only_what_differs_with_a_reason(path):
+@pytest.mark.parametrize("path", PRESETS, ids=lambda p: p.name)
+def test_presets_hold_only_what_differs_with_a_reason(path):
     stage, preset = path.stem.split("_", 1)
-    cls, d = recipe_class(stage), yaml.safe_load(path.read_text())
-    assert d["variant"] == preset, f"{path.name}: variant {d['variant']!r} is not the preset's name"
-    same = [k for k, v in d.items() if k not in RUN_ONLY_KEYS and v == getattr(cls(), k)]
-    assert not same, f"{path.name} repeats {cls.__name__}'s defaults: {same}"
+    d = read_yaml(path)
+    inherited = preset_values(stage, d[BASE_KEY]) if BASE_KEY in d else {}
+    defaults = recipe_class(stage)()
+    same = [k for k, v in d.items() if k != BASE_KEY and v == inherited.get(k, getattr(defaults, k))]
+    assert not same, f"{path.name} repeats what it inherits: {same}"
     lines = path.read_text().splitlines()
     for k in d:
-        if k in RUN_ONLY_KEYS:
-            continue
         i = next(i for i, l in enumerate(lines) if l.startswith(f"{k}:"))
         assert "  # " in lines[i] or lines[i - 1].startswith("# "), f"{path.name}: {k} has no comment saying why"
+    load_recipe(stage, preset)   # and it resolves
 
 
-@pytest.mark.parametrize("path", presets(OTHER_NB), ids=lambda p: p.name)
-def test_other_presets_hold_only_what_differs_from_their_notebook(path):
-    stage = path.stem.split("_", 1)[0]
-    declared = {k: ast.literal_eval(v["default"]) for k, v in pm.inspect_notebook(str(ROOT / "nbs" / f"{OTHER_NB[stage]}.ipynb")).items()}
-    d = yaml.safe_load(path.read_text()) or {}
-    same = [k for k, v in d.items() if k != "variant" and v == declared.get(k)]
-    assert not same, f"{path.name} repeats its notebook's defaults: {same}"
+def test_the_7b_presets_are_the_3b_ones_with_the_model_changed():
+    "Composition: each paper-7b preset builds on its paper-3b twin and differs only in the model-specific settings."
+    allowed = {"model", "models", "data", "output_dir", "tokenizer", "compare"}
+    for p in sorted(CFG.glob("*_paper-7b*.yaml")):
+        stage, preset = p.stem.split("_", 1)
+        assert read_yaml(p)[BASE_KEY] == preset.replace("7b", "3b"), p.name
+        a, b = load_recipe(stage, preset.replace("7b", "3b")).to_dict(), load_recipe(stage, preset).to_dict()
+        assert {k for k in a if a[k] != b[k]} <= allowed, p.name
 
 
-def injected(stage, params):
-    "What the run notebook's `params` are after papermill injects `params` (the parameters cell, then the injected cell)."
-    nb_path = ROOT / "nbs" / f"{RECIPE_NB[stage]}.ipynb"
-    out = ROOT / ".pytest_cache" / f"{stage}-prepared.ipynb"
-    out.parent.mkdir(exist_ok=True)
-    pm.execute_notebook(str(nb_path), str(out), parameters=params, prepare_only=True, kernel_name="python3")
+def prepared(stage, params, tmp_path):
+    "The run notebook's namespace after papermill injects `params`: (namespace, names bound before the parameters cell)."
+    out = tmp_path / f"{stage}-prepared.ipynb"
+    pm.execute_notebook(str(ROOT / "nbs" / f"{RUN_NB[stage]}.ipynb"), str(out), parameters=params, prepare_only=True,
+                        kernel_name="python3")
     nb = nbformat.read(out, as_version=4)
-    ns = {}
+    ns, before = {}, None
     for c in nb.cells:
         tags = c.get("metadata", {}).get("tags", [])
         if "parameters" in tags or "injected-parameters" in tags:
-            exec(compile(c.source, "parameters", "exec"), ns)  # our own parameters cells, not model output
-    return {k: ns[k] for k in ns["__annotations__"]}
+            if before is None: before = set(ns) | {"__builtins__"}
+            exec(compile(c.source, "parameters", "exec"), ns)   # our own parameters cells, not model output
+    return ns, before
 
 
-@pytest.mark.parametrize("path", [CFG / "grpo_paper-3b.yaml", CFG / "grpo_default.yaml", CFG / "sft_default-base.yaml",
-                                  CFG / "eval_paper-3b.yaml"], ids=lambda p: p.name)
-def test_a_papermill_run_of_a_preset_runs_that_preset(path):
-    "`papermill -f <preset>.yaml`: the keys a preset leaves out take the recipe's defaults, not the notebook's tiny values."
-    stage, preset = path.stem.split("_", 1)
-    want = load_recipe(stage, preset)
-    assert run_recipe(stage, injected(stage, yaml.safe_load(path.read_text()))) == want
-    # `-p variant <preset>` alone names the same recipe, and a parameter passed on top of it wins
-    assert run_recipe(stage, injected(stage, {"variant": preset})) == want
-    over = injected(stage, {"variant": preset, "seed": 1234})
-    assert run_recipe(stage, over).seed == 1234
+def test_papermill_explicit_values_win(tmp_path):
+    "Issue 21 defect 1: `-p variant paper-3b -p seed 0 -p use_vllm False` ran seed 42 with vLLM (0 and False are the tiny values)."
+    ns, before = prepared("grpo", {"preset": "paper-3b", "seed": 0, "use_vllm": False}, tmp_path)
+    r = load_recipe("grpo", ns["preset"], **notebook_overrides(ns, before, "grpo"))
+    assert (r.seed, r.use_vllm) == (0, False)
+    assert r == load_recipe("grpo", "paper-3b", seed=0, use_vllm=False)
+    ns, before = prepared("grpo", {"preset": "paper-3b", "overrides": {"lr": 3e-6}}, tmp_path)
+    assert load_recipe("grpo", "paper-3b", **notebook_overrides(ns, before, "grpo")).lr == 3e-6
 
 
-def test_the_tiny_run_is_the_notebooks_own():
-    for stage in RECIPE_NB:
-        params = injected(stage, {})
-        assert run_recipe(stage, params).to_dict() == {k: v for k, v in params.items() if k not in RUN_ONLY_KEYS}
+@pytest.mark.parametrize("stage", sorted(RUN_NB))
+def test_every_run_notebook_takes_preset_and_overrides(stage):
+    declared = pm.inspect_notebook(str(ROOT / "nbs" / f"{RUN_NB[stage]}.ipynb"))
+    assert set(declared) == {"preset", "overrides"}, declared
+
+
+def test_command_line_explicit_values_win():
+    exe = ROOT / ".venv" / "bin" / "coldstart-train"
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-c", "from coldstart_nb.cli import train_cli; import sys; sys.exit(train_cli())"]
+    r = subprocess.run(cmd + ["grpo", "--preset", "paper-3b", "seed=0", "use_vllm=false", "lr=1e-6", "--print-recipe"],
+                       capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+    printed = yaml.safe_load(r.stdout)
+    assert (printed["seed"], printed["use_vllm"]) == (0, False)
+    assert printed == load_recipe("grpo", "paper-3b", seed=0, use_vllm=False).to_dict()
+    assert "reports/configs/grpo_paper-3b.yaml" in r.stdout.splitlines()[0]
+
+
+def test_python_explicit_values_win():
+    assert load_recipe("eval", "default", limit=0, seed=0).limit == 0     # 0 is the recipe's default and still wins over the preset's 100
+
+
+def test_reproduce_applies_overrides_to_every_step_that_has_them(capsys):
+    from coldstart_nb.cli import reproduce_main
+    reproduce_main(["--preset", "paper-7b", "num_gpus=2", "rlonly.lr=2e-6", "--print-recipe"])
+    docs = [d for d in capsys.readouterr().out.split("# ---- step ") if d]
+    got = {d.splitlines()[0]: yaml.safe_load(d.split("\n", 1)[1]) for d in docs}
+    assert {k for k, v in got.items() if v.get("num_gpus") == 2} == {"sft", "grpo", "rlonly"}
+    assert (got["rlonly"]["lr"], got["grpo"]["lr"]) == (2e-6, 1e-6)
+    assert got["sft"]["model"] == "Qwen/Qwen2.5-VL-7B-Instruct"          # paper-7b, built on paper-3b
 
 
 def test_the_paper_grpo_settings_live_in_one_place():
     "The paper's KL weight, clip range and learning rate are declared once, in GRPORecipe; no preset repeats them."
     g = recipe_class("grpo")()
     assert (g.beta, g.clip_low, g.clip_high, g.lr, g.micro_batch) == (0.01, 0.2, 0.3, 1e-6, 4)
-    for p in presets({"grpo"}):
-        assert not {"beta", "clip_low", "clip_high", "kl_clamp", "adv_eps"} & set(yaml.safe_load(p.read_text()))
+    for p in CFG.glob("grpo_*.yaml"):
+        assert not {"beta", "clip_low", "clip_high", "kl_clamp", "adv_eps"} & set(read_yaml(p))
 
 
-def test_training_stages_launch_by_their_recipe():
+def test_training_steps_launch_by_their_recipe():
     "A preset that leaves num_gpus at the recipe's default (8 GPUs for GRPO) still runs under accelerate."
-    from coldstart_nb.pipeline import use_launcher
-    assert "num_gpus" not in yaml.safe_load((CFG / "grpo_paper-3b.yaml").read_text())
-    assert use_launcher("grpo", "grpo_{preset}", "paper-3b", "auto")
-    assert use_launcher("sft", "sft_{preset}", "paper-3b", "auto")
-    assert not use_launcher("grpo", "grpo_{preset}", "default", "auto")
+    from coldstart_nb.pipeline import step, use_launcher
+    assert "num_gpus" not in read_yaml(CFG / "grpo_paper-3b.yaml")
+    assert use_launcher(step("grpo"), "paper-3b") and use_launcher(step("sft"), "paper-3b")
+    assert not use_launcher(step("grpo"), "default")
 
 
 def test_eval_grader_settings_reach_the_grader():
     r = load_recipe("eval", "tiny", grader_timeout=2.5, grader_workers=3, grader_mode="paper")
     g = r.grade_config()
     assert (g.timeout, g.workers, g.mode) == (2.5, 3, "paper")
-    assert type(r).from_dict(json.loads(json.dumps(r.to_dict()))) == r   # recorded with the results as JSON, and read back
+
+
+def test_cot_presets_reach_the_builder_and_filter_settings():
+    "Issue 21 item 4: CotConfig's templates and FilterConfig's thresholds are recipe fields a preset can set."
+    from coldstart_nb.cot import CotConfig
+    from coldstart_nb.cotdata import FilterConfig
+    r = load_recipe("cot", "default", caption_prompt="Describe: {question}", hash_distance=2)
+    assert r.part(CotConfig).caption_prompt == "Describe: {question}" and r.part(FilterConfig).hash_distance == 2
+    assert r.rows_rate == 0.5   # the setting the committed run's story depends on

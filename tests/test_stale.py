@@ -15,7 +15,8 @@ from pathlib import Path
 import datasets
 import pytest
 
-from coldstart_nb.core import StoreError, project_path
+from coldstart_nb.core import project_path
+from coldstart_nb.stores import StoreError
 from coldstart_nb.evaluate import evaluate
 from coldstart_nb.generate import GenConfig, Request, generate
 from coldstart_nb.synth import make_split
@@ -142,7 +143,7 @@ def test_bad_prediction_line_names_file_and_line(items, tmp_path):
 
 HOLD = """
 import sys
-from coldstart_nb.core import RecordStore
+from coldstart_nb.stores import RecordStore
 st = RecordStore(sys.argv[1])
 print("ready", flush=True)
 sys.stdin.readline()
@@ -175,9 +176,9 @@ def scratch_root(tmp_path, monkeypatch):
 
 
 def test_load_recipe_refuses_a_typo(scratch_root):
-    from coldstart_nb.core import ConfigError
-    from coldstart_nb.train import train_main
-    from coldstart_nb.core import load_recipe
+    from coldstart_nb.recipes import ConfigError
+    from coldstart_nb.cli import train_main
+    from coldstart_nb.recipes import load_recipe
     d = (scratch_root / "reports/configs/sft_tiny.yaml").read_text()
     (scratch_root / "reports/configs/sft_typo.yaml").write_text(d + "lerning_rate: 0.5\n")
     with pytest.raises(ConfigError, match="lerning_rate") as e:
@@ -185,29 +186,29 @@ def test_load_recipe_refuses_a_typo(scratch_root):
     assert "'lr'" in str(e.value) and "valid" in str(e.value)
     with pytest.raises(ConfigError, match="lerning_rate"):
         train_main(["sft", "--preset", "typo", "--no-results"])
-    assert load_recipe("sft", "tiny").lr == 0.001   # 'variant' (a run-notebook key) is still accepted
+    assert load_recipe("sft", "tiny").lr == 0.001
 
 
 def test_reproduce_validates_every_preset_before_running(scratch_root, monkeypatch):
-    from coldstart_nb import pipeline
+    from coldstart_nb import cli
     ran = []
-    monkeypatch.setattr(pipeline, "run_stage", lambda stage, *a, **k: ran.append(stage) or scratch_root / "x.ipynb")
+    monkeypatch.setattr(cli, "run_notebook", lambda s, *a, **k: ran.append(s.name) or scratch_root / "x.ipynb")
     for name in ("reflection", "eval"):
         (scratch_root / f"reports/configs/{name}_typo.yaml").write_text((scratch_root / f"reports/configs/{name}_tiny.yaml").read_text())
     with open(scratch_root / "reports/configs/eval_typo.yaml", "a") as f:
         f.write("limt: 3\n")
     with pytest.raises(SystemExit) as e:
-        pipeline.main(["--preset", "typo", "--stages", "reflection,eval"])
+        cli.reproduce_main(["--preset", "typo", "--stages", "reflection,eval"])
     assert e.value.code not in (0, None) and ran == [], f"stages ran before the typo was caught: {ran}"
 
 
 def test_reproduce_error_names_key_and_file(scratch_root, monkeypatch, capsys):
-    from coldstart_nb import pipeline
-    monkeypatch.setattr(pipeline, "run_stage", lambda *a, **k: scratch_root / "x.ipynb")
+    from coldstart_nb import cli
+    monkeypatch.setattr(cli, "run_notebook", lambda *a, **k: scratch_root / "x.ipynb")
     (scratch_root / "reports/configs/eval_typo.yaml").write_text(
         (scratch_root / "reports/configs/eval_tiny.yaml").read_text() + "limt: 3\n")
     with pytest.raises(SystemExit):
-        pipeline.main(["--preset", "typo", "--stages", "eval"])
+        cli.reproduce_main(["--preset", "typo", "--stages", "eval"])
     err = capsys.readouterr().err
     assert "limt" in err and "eval_typo.yaml" in err and "'limit'" in err
 
@@ -232,7 +233,7 @@ def test_finished_grpo_is_skipped_with_same_config_and_refused_with_another(tmp_
     from coldstart_nb.grpo import GRPORecipe, train_grpo
     from coldstart_nb.embedded import ensure_embedded
     from coldstart_nb.train import PreflightError
-    from coldstart_nb.core import load_recipe
+    from coldstart_nb.recipes import load_recipe
     ensure_embedded()
     rec = load_recipe("grpo", "tiny", GRPORecipe, output_dir=str(tmp_path), max_steps=2, save_steps=2, max_completion_length=16)
     t1, _ = train_grpo(rec, check=False)
@@ -252,7 +253,7 @@ def test_finished_sft_with_another_lr_is_refused(tmp_path):
     from coldstart_nb.embedded import ensure_embedded
     from coldstart_nb.sft import train_sft
     from coldstart_nb.train import PreflightError
-    from coldstart_nb.core import load_recipe
+    from coldstart_nb.recipes import load_recipe
     ensure_embedded()
     rec = load_recipe("sft", "tiny", output_dir=str(tmp_path), max_steps=2, save_steps=2, eval_fraction=0.0)
     train_sft(rec, check=False)
@@ -267,7 +268,7 @@ def test_empty_datasets_stop_training_before_it_starts(tmp_path):
     from coldstart_nb.embedded import ensure_embedded
     from coldstart_nb.sft import train_sft
     from coldstart_nb.train import PreflightError
-    from coldstart_nb.core import load_recipe
+    from coldstart_nb.recipes import load_recipe
     ensure_embedded()
     rec = load_recipe("grpo", "tiny", GRPORecipe, output_dir=str(tmp_path / "g"), max_steps=2)
     with pytest.raises(PreflightError, match="no training examples"):

@@ -20,7 +20,7 @@ from coldstart_nb.embedded import ensure_embedded, tokenizer_texts
 from coldstart_nb.prompts import PromptConfig, SFT_SYSTEM_PROMPT, rl_example, sft_example
 from coldstart_nb.sft import train_sft
 from coldstart_nb.train import part_of
-from coldstart_nb.core import load_recipe
+from coldstart_nb.recipes import load_recipe
 from coldstart_nb.synth import make_split, solve
 
 
@@ -144,12 +144,12 @@ class Slow(TrainerCallback):
     def on_step_end(self, args, state, control, **kw): time.sleep(slow)
 if stage == "sft":
     from coldstart_nb.sft import train_sft
-    from coldstart_nb.core import load_recipe
+    from coldstart_nb.recipes import load_recipe
     rec = load_recipe("sft", "tiny", output_dir=out, max_steps=6, save_steps=2, eval_fraction=0.0, resume=True)
     trainer, _ = train_sft(rec, callbacks=[Slow()], check=False)
 else:
     from coldstart_nb.grpo import GRPORecipe, train_grpo
-    from coldstart_nb.core import load_recipe
+    from coldstart_nb.recipes import load_recipe
     rec = load_recipe("grpo", "tiny", GRPORecipe, output_dir=out, max_steps=6, save_steps=2, resume=True)
     trainer, _ = train_grpo(rec, callbacks=[Slow()], check=False)
 json.dump({"step": trainer.state.global_step, "log": [h.get("step") for h in trainer.state.log_history]}, open(out + "/done.json", "w"))

@@ -14,7 +14,7 @@ from trl.generation import vllm_generation as vg
 from coldstart_nb.grpo import GRPORecipe, _grpo_trainer_cls, collapse_image_tokens, grpo_config, reward_functions, rl_dataset
 from coldstart_nb.models import load_model, load_processor
 from coldstart_nb.embedded import ensure_embedded
-from coldstart_nb.core import load_recipe
+from coldstart_nb.recipes import load_recipe
 
 
 class Captured(Exception):
