@@ -15,10 +15,10 @@ from .core import find_last_boxed
 from .images import ImageError, ImagePaths, LazyImages, probe_image, resolve_image_path, CellImage, FileImage, IMAGE_PATHS
 
 # %% auto #0
-__all__ = ['ANSWER_TYPES', 'LETTERS', 'SOURCES', 'Sample', 'Samples', 'load_rows', 'check_utf8', 'undecoded', 'RowError',
-           'strip_placeholders', 'parse_choices', 'split_options', 'convert_mathvista', 'convert_mathverse',
+__all__ = ['ANSWER_TYPES', 'LETTERS', 'SOURCES', 'BENCHMARKS', 'Sample', 'Samples', 'load_rows', 'check_utf8', 'undecoded',
+           'RowError', 'strip_placeholders', 'parse_choices', 'split_options', 'convert_mathvista', 'convert_mathverse',
            'convert_mathvision', 'convert_wemath', 'convert_geometry3k', 'convert_rl', 'convert_coldstart',
-           'SourceSpec', 'load_source']
+           'SourceSpec', 'load_source', 'Benchmark', 'register_benchmark', 'find_benchmark']
 
 # %% ../nbs/01_data.ipynb #e8fdef51
 ANSWER_TYPES = ("choice", "integer", "float", "text", "list", "cot")
@@ -375,3 +375,47 @@ def load_source(name: str, # a key of SOURCES
     finally: IMAGE_PATHS.reset(token)
     if out.skipped: print(f"{name}: skipped {len(out.skipped)} of {n} rows (first: {out.skipped[0]['error']})")
     return out
+
+# %% ../nbs/01_data.ipynb #903c5aef
+@dataclass(frozen=True)
+class Benchmark:
+    "An evaluation benchmark: the source that loads it, its column in the tables, the synthetic family that mirrors it."
+    name: str                 # as in `Sample.benchmark` and the results' scores, e.g. 'mathvista'
+    column: str               # its column in the tables, e.g. 'MathVista'
+    source: str               # the key of SOURCES that loads it
+    synth: str | None = None  # the synthetic family reported under its column, e.g. 'synth-vista'
+    in_average: bool = True   # counted in the macro average ('Avg')
+    order: int = 0            # column position (ascending; ties keep registration order)
+
+BENCHMARKS: dict[str, Benchmark] = {}
+
+def register_benchmark(name: str, # as in `Sample.benchmark` and the results' scores
+                       column: str, # its column in the tables
+                       source: str | None = None, # the key of SOURCES that loads it; default: `name`
+                       synth: str | None = None, # the synthetic family reported under its column
+                       in_average: bool = True, # counted in the macro average ('Avg')
+                       order: int | None = None, # column position; default: after the last registered one
+                       overwrite: bool = False, # allow redefining a registered `name`
+                      ) -> Benchmark:
+    "Add a benchmark to `BENCHMARKS` (so every table shows its column); its source must already be in `SOURCES`."
+    source = source or name
+    if source not in SOURCES: raise KeyError(f"benchmark {name!r}: source {source!r} is not in SOURCES; add its SourceSpec first")
+    if name in BENCHMARKS and not overwrite: raise ValueError(f"benchmark {name!r} is already registered (overwrite=True replaces it)")
+    others = [b for b in BENCHMARKS.values() if b.name != name]
+    for b in others:
+        if b.column == column: raise ValueError(f"benchmark {name!r}: column {column!r} is already {b.name!r}'s")
+        for key in filter(None, (name, synth)):
+            if key in (b.name, b.synth): raise ValueError(f"benchmark {name!r}: {key!r} already names benchmark {b.name!r}")
+    if order is None: order = max((b.order + 1 for b in others), default=0)
+    BENCHMARKS[name] = b = Benchmark(name, column, source, synth, in_average, order)
+    return b
+
+register_benchmark("mathvision", "MathVision", synth="synth-vision")
+register_benchmark("mathverse", "MathVerse", synth="synth-verse")
+register_benchmark("mathvista", "MathVista", synth="synth-vista")
+register_benchmark("wemath", "We-Math", synth="synth-wemath")
+
+def find_benchmark(name: str # a benchmark name or a synthetic family
+                  ) -> Benchmark | None:
+    "The registered benchmark called `name` or mirrored by the synthetic family `name`; None when neither."
+    return BENCHMARKS.get(name) or next((b for b in BENCHMARKS.values() if b.synth == name), None)

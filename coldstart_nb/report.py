@@ -5,6 +5,7 @@
 # %% ../nbs/90_report.ipynb #e02a2099
 from __future__ import annotations
 import json
+import warnings
 from pathlib import Path
 
 import altair as alt
@@ -12,27 +13,39 @@ import numpy as np
 import pandas as pd
 
 from .core import atomic_write, project_path
+from .data import BENCHMARKS
 
 # %% auto #0
-__all__ = ['COLUMNS', 'PAPER', 'BENCH_COLUMN', 'AHA_METRICS', 'paper_table', 'load_results', 'eval_table', 'main_table',
+__all__ = ['PAPER', 'AHA_METRICS', 'bench_columns', 'column_map', 'paper_table', 'load_results', 'eval_table', 'main_table',
            'stage_table', 'cot_table', 'short_group', 'reflection_table', 'curves_table', 'paired_table',
            'pass_at_k_table', 'pattern_table', 'to_markdown', 'to_latex', 'write_table', 'save_chart',
            'benchmark_figure', 'aha_figure', 'curves_figure', 'aha_training_figure', 'reward_trend', 'reward_figure']
 
 # %% ../nbs/90_report.ipynb #a7a8900b
-COLUMNS = ["MathVision", "MathVerse", "MathVista", "We-Math"]
-PAPER = [("Qwen2.5-VL-3B", 19.5, 33.6, 56.3, 50.6, 39.9), ("LMM-R1-3B", 25.3, 42.8, 64.1, 63.9, 49.0),
-         ("TBAC-VLR1-3B", 25.0, 38.2, 59.8, 63.3, 46.6), ("VLAA-Thinker-3B", 22.4, 35.4, 59.4, 56.1, 43.3),
-         ("Ours-3B (paper)", 27.0, 44.0, 68.2, 64.1, 50.8),
-         ("Qwen2.5-VL-7B", 24.9, 43.9, 66.3, 62.9, 49.5), ("MM-Eureka-7B", 28.4, 49.5, 70.4, 66.1, 53.6),
-         ("ThinkLite-VL-7B", 27.7, 47.4, 69.0, 68.0, 53.0), ("VLAA-Thinker-7B", 26.6, 47.5, 66.2, 66.5, 51.7),
-         ("Ours-7B (paper)", 30.3, 48.6, 73.4, 70.4, 55.7)]
-BENCH_COLUMN = {"mathvision": "MathVision", "mathverse": "MathVerse", "mathvista": "MathVista", "wemath": "We-Math",
-                "synth-vision": "MathVision", "synth-verse": "MathVerse", "synth-vista": "MathVista", "synth-wemath": "We-Math"}
+def bench_columns(average_only: bool = False # only the benchmarks counted in the macro average
+                 ) -> list[str]:
+    "The benchmark columns of every table, in the registry's order (`data.BENCHMARKS`)."
+    return [b.column for b in sorted(BENCHMARKS.values(), key=lambda b: b.order) if b.in_average or not average_only]
+
+def column_map() -> dict[str, str]:
+    "Each registered benchmark and its synthetic family -> the benchmark's column."
+    return {k: b.column for b in BENCHMARKS.values() for k in (b.name, b.synth) if k}
+
+PAPER = {"Qwen2.5-VL-3B": {"MathVision": 19.5, "MathVerse": 33.6, "MathVista": 56.3, "We-Math": 50.6, "Avg": 39.9},
+         "LMM-R1-3B": {"MathVision": 25.3, "MathVerse": 42.8, "MathVista": 64.1, "We-Math": 63.9, "Avg": 49.0},
+         "TBAC-VLR1-3B": {"MathVision": 25.0, "MathVerse": 38.2, "MathVista": 59.8, "We-Math": 63.3, "Avg": 46.6},
+         "VLAA-Thinker-3B": {"MathVision": 22.4, "MathVerse": 35.4, "MathVista": 59.4, "We-Math": 56.1, "Avg": 43.3},
+         "Ours-3B (paper)": {"MathVision": 27.0, "MathVerse": 44.0, "MathVista": 68.2, "We-Math": 64.1, "Avg": 50.8},
+         "Qwen2.5-VL-7B": {"MathVision": 24.9, "MathVerse": 43.9, "MathVista": 66.3, "We-Math": 62.9, "Avg": 49.5},
+         "MM-Eureka-7B": {"MathVision": 28.4, "MathVerse": 49.5, "MathVista": 70.4, "We-Math": 66.1, "Avg": 53.6},
+         "ThinkLite-VL-7B": {"MathVision": 27.7, "MathVerse": 47.4, "MathVista": 69.0, "We-Math": 68.0, "Avg": 53.0},
+         "VLAA-Thinker-7B": {"MathVision": 26.6, "MathVerse": 47.5, "MathVista": 66.2, "We-Math": 66.5, "Avg": 51.7},
+         "Ours-7B (paper)": {"MathVision": 30.3, "MathVerse": 48.6, "MathVista": 73.4, "We-Math": 70.4, "Avg": 55.7}}
 
 def paper_table() -> pd.DataFrame:
-    "The paper's Figure 1 numbers, each row labelled with its source."
-    return pd.DataFrame([dict(zip(["model", *COLUMNS, "Avg"], r), source="paper, Figure 1") for r in PAPER])
+    "The paper's Figure 1 numbers under the registry's columns (blank where it has none), each row labelled with its source."
+    return pd.DataFrame([{"model": m, **v, "source": "paper, Figure 1"} for m, v in PAPER.items()]).reindex(
+        columns=["model", *bench_columns(), "Avg", "source"])
 
 # %% ../nbs/90_report.ipynb #49826ea5
 def load_results(results_dir: str | Path | None = None) -> dict:
@@ -45,30 +58,33 @@ def load_results(results_dir: str | Path | None = None) -> dict:
     return out
 
 def eval_table(payload: dict, mode: str = "greedy") -> pd.DataFrame:
-    "Per model: accuracy per benchmark column, the macro average, and the source of each row."
-    rows = []
+    "Per model: accuracy per registered benchmark's column, the macro average over those in the average, the row's source."
+    col, averaged, rows, unknown = column_map(), bench_columns(average_only=True), [], set()
     for model, r in payload["results"]["models"].items():
         if mode not in r: continue
         row = {"model": model, "source": f"ours: {payload['file']} ({mode})"}
         for b, v in r[mode]["scores"].items():
-            if b in BENCH_COLUMN:
-                row[BENCH_COLUMN[b]] = v["overall"]["acc"]
-                row[BENCH_COLUMN[b] + " CI"] = v["overall"]["ci"]
-        accs = [row[c] for c in COLUMNS if row.get(c) is not None]
+            if b in col:
+                row[col[b]] = v["overall"]["acc"]
+                row[col[b] + " CI"] = v["overall"]["ci"]
+            else: unknown.add(b)
+        accs = [row[c] for c in averaged if row.get(c) is not None]
         row["Avg"] = round(sum(accs) / len(accs), 2) if accs else None
         rows.append(row)
+    if unknown: warnings.warn(f"{payload.get('file', 'results')}: {sorted(unknown)} not registered benchmarks "
+                              "(data.register_benchmark); left out of the tables and the average")
     return pd.DataFrame(rows)
 
 def main_table(eval_payload: dict | None, mode: str = "greedy", with_paper: bool = True) -> pd.DataFrame:
-    "Our runs and the paper's reference numbers in one table (the source column says which is which)."
-    parts = (([paper_table()] if with_paper else [])
-             + ([eval_table(eval_payload, mode)[["model", *COLUMNS, "Avg", "source"]]] if eval_payload else []))
-    return pd.concat(parts, ignore_index=True)[["model", *COLUMNS, "Avg", "source"]]
+    "Our runs and the paper's reference numbers in one table, a column per registered benchmark (the source column says which)."
+    cols = ["model", *bench_columns(), "Avg", "source"]
+    parts = (([paper_table()] if with_paper else []) + ([eval_table(eval_payload, mode).reindex(columns=cols)] if eval_payload else []))
+    return pd.concat(parts, ignore_index=True).reindex(columns=cols)
 
 def stage_table(eval_payload: dict) -> pd.DataFrame:
     "Base vs SFT-only vs RL-only vs SFT+RL: macro-average accuracy greedy and sampled, and per benchmark (greedy)."
     g, s = eval_table(eval_payload, "greedy"), eval_table(eval_payload, "sampled")
-    t = g[["model", *COLUMNS, "Avg"]].rename(columns={"Avg": "Avg (greedy)"})
+    t = g.reindex(columns=["model", *bench_columns(), "Avg"]).rename(columns={"Avg": "Avg (greedy)"})
     if len(s): t = t.merge(s[["model", "Avg"]].rename(columns={"Avg": "Avg (sampled)"}), on="model", how="left")
     t["source"] = f"ours: {eval_payload['file']}"
     return t
@@ -109,11 +125,11 @@ def curves_table(grpo_payloads: dict) -> pd.DataFrame:
 # %% ../nbs/90_report.ipynb #5b751765
 def paired_table(eval_payload: dict) -> pd.DataFrame:
     "One row per comparison, decoding mode and benchmark: accuracies, difference A - B, its 95% interval, McNemar's p."
-    rows = []
+    rows, col = [], column_map()
     for pair, modes in eval_payload["results"].get("comparisons", {}).items():
         for mode, by_bench in modes.items():
             for bench, c in by_bench.items():
-                rows.append({"comparison": pair, "mode": mode, "benchmark": BENCH_COLUMN.get(bench, bench),
+                rows.append({"comparison": pair, "mode": mode, "benchmark": col.get(bench, bench),
                              "A": c["acc_a"], "B": c["acc_b"], "A - B": c["diff"], "95% CI": f"[{c['lo']:+.2f}, {c['hi']:+.2f}]",
                              "McNemar p": c["p"], "items": c["n"]})
     return pd.DataFrame(rows, columns=["comparison", "mode", "benchmark", "A", "B", "A - B", "95% CI", "McNemar p", "items"])
@@ -175,11 +191,12 @@ def save_chart(chart: alt.TopLevelMixin, name: str, out_dir: str | Path | None =
 # %% ../nbs/90_report.ipynb #7658fae3
 def benchmark_figure(table: pd.DataFrame, title: str = "Accuracy by benchmark") -> alt.Chart:
     "Grouped bars: each model's accuracy per benchmark column (and Avg)."
-    long = table.melt(id_vars=["model"], value_vars=[c for c in [*COLUMNS, "Avg"] if c in table],
+    cols = [*bench_columns(), "Avg"]
+    long = table.melt(id_vars=["model"], value_vars=[c for c in cols if c in table],
                       var_name="benchmark", value_name="accuracy").dropna()
     return alt.Chart(long, title=title).mark_bar().encode(
         x=alt.X("model:N", title=None, sort=list(table["model"])), y=alt.Y("accuracy:Q", title="accuracy (%)"),
-        color=alt.Color("model:N", legend=None), column=alt.Column("benchmark:N", title=None, sort=[*COLUMNS, "Avg"]),
+        color=alt.Color("model:N", legend=None), column=alt.Column("benchmark:N", title=None, sort=cols),
         tooltip=["model", "benchmark", "accuracy"]).properties(width=110, height=200)
 
 def aha_figure(refl: pd.DataFrame, title: str = "Aha-moment analysis") -> alt.VConcatChart:

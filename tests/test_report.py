@@ -1,4 +1,6 @@
-"""The produced tables carry exactly the numbers of the results JSON, and every figure file exists and is non-trivial."""
+"""The produced tables carry exactly the numbers of the results JSON, and every figure file exists and is non-trivial;
+a benchmark added to the registry reaches the main table and the average."""
+import contextlib
 import json
 
 import pandas as pd
@@ -7,8 +9,13 @@ import pytest
 from conftest import ROOT
 
 RES, TAB, FIG = ROOT / "reports" / "results", ROOT / "reports" / "tables", ROOT / "reports" / "figures"
-COL = {"synth-vision": "MathVision", "synth-verse": "MathVerse", "synth-vista": "MathVista", "synth-wemath": "We-Math",
-       "mathvision": "MathVision", "mathverse": "MathVerse", "mathvista": "MathVista", "wemath": "We-Math"}
+
+
+def columns_of_registry() -> tuple[dict, set]:
+    "Benchmark or synthetic family -> column, and the columns counted in the average, from `data.BENCHMARKS`."
+    from coldstart_nb.data import BENCHMARKS
+    return ({k: b.column for b in BENCHMARKS.values() for k in (b.name, b.synth) if k},
+            {b.column for b in BENCHMARKS.values() if b.in_average})
 
 
 def variants():
@@ -24,10 +31,11 @@ def test_main_table_matches_results(variant):
     for model, r in res.items():
         row = ours[ours.model == model].iloc[0]
         accs = []
+        col, averaged = columns_of_registry()
         for bench, v in r["greedy"]["scores"].items():
-            if bench in COL:
-                assert abs(row[COL[bench]] - v["overall"]["acc"]) < 1e-9, (model, bench)
-                accs.append(v["overall"]["acc"])
+            if bench in col:
+                assert abs(row[col[bench]] - v["overall"]["acc"]) < 1e-9, (model, bench)
+                if col[bench] in averaged: accs.append(v["overall"]["acc"])
         assert abs(row["Avg"] - round(sum(accs) / len(accs), 2)) < 1e-9
     paper = tab[tab.source == "paper, Figure 1"]
     assert paper[paper.model == "Ours-7B (paper)"]["MathVista"].item() == 73.4
@@ -57,3 +65,52 @@ def test_figures_exist(variant):
             p = FIG / f"{name}.{ext}"
             assert p.exists() and p.stat().st_size > 2000, p
         assert (FIG / f"{name}.png").read_bytes()[:4] == b"\x89PNG"
+
+
+@contextlib.contextmanager
+def fifth_benchmark(name="mathlogic", column="MathLogic", synth="synth-logic"):
+    "A fifth benchmark for the length of a `with` block: its adapter in SOURCES and one `register_benchmark` call, then both removed."
+    from coldstart_nb.data import BENCHMARKS, SOURCES, SourceSpec, convert_mathvision, register_benchmark
+    saved = dict(BENCHMARKS), dict(SOURCES)
+    SOURCES[name] = SourceSpec("demo/MathLogic", "test", convert_mathvision)   # a stand-in adapter
+    try:
+        yield register_benchmark(name, column, synth=synth)
+    finally:
+        for reg, old in zip((BENCHMARKS, SOURCES), saved):
+            reg.clear()
+            reg.update(old)
+
+
+def test_fifth_benchmark_reaches_main_table_and_average():
+    "A results payload with a fifth benchmark: dropped (with a warning) while unregistered, in the table and the Avg once registered."
+    from coldstart_nb.report import bench_columns, benchmark_figure, eval_table, main_table, stage_table
+    ev = {**json.loads((RES / "eval_default.json").read_text()), "file": "eval_five.json"}   # the committed four, plus a fifth
+    four = {m: [v["overall"]["acc"] for v in r["greedy"]["scores"].values()] for m, r in ev["results"]["models"].items()}
+    assert all(len(v) == 4 for v in four.values())
+    fifth = {m: 50.0 + 3 * i for i, m in enumerate(four)}
+    for m, r in ev["results"]["models"].items():
+        r["greedy"]["scores"]["synth-logic"] = {"overall": {"acc": fifth[m], "ci": [fifth[m] - 5, fifth[m] + 5]}}
+
+    with pytest.warns(UserWarning, match="synth-logic"):   # before: an unregistered benchmark is left out, and says so
+        before = main_table(ev)
+    assert "MathLogic" not in before.columns
+    ours = before[before.source.str.startswith("ours")].set_index("model")
+    for m in fifth: assert ours.loc[m, "Avg"] == round(sum(four[m]) / 4, 2)
+
+    with fifth_benchmark():
+        assert bench_columns()[-1] == "MathLogic" and bench_columns(average_only=True)[-1] == "MathLogic"
+        t = main_table(ev)
+        assert list(t.columns) == ["model", "MathVision", "MathVerse", "MathVista", "We-Math", "MathLogic", "Avg", "source"]
+        ours = t[t.source.str.startswith("ours")].set_index("model")
+        paper = t[t.source == "paper, Figure 1"].set_index("model")
+        for m in fifth:
+            assert ours.loc[m, "MathLogic"] == fifth[m]
+            assert ours.loc[m, "Avg"] == round((sum(four[m]) + fifth[m]) / 5, 2) != round(sum(four[m]) / 4, 2)
+        assert paper["MathLogic"].isna().all() and paper.loc["Ours-7B (paper)", "Avg"] == 55.7   # no paper number: blank
+        st = stage_table(ev).set_index("model")
+        assert (st["MathLogic"] == pd.Series(fifth)).all() and (st["Avg (greedy)"] == ours["Avg"]).all()
+        spec = benchmark_figure(eval_table(ev)).to_dict()
+        assert "MathLogic" in {row["benchmark"] for row in next(iter(spec["datasets"].values()))}
+
+    with pytest.warns(UserWarning, match="synth-logic"):   # removed again: the registry is as it was
+        assert "MathLogic" not in main_table(ev, with_paper=False).columns
