@@ -5,7 +5,6 @@
 # %% ../nbs/97_cli.ipynb #6270b506
 from __future__ import annotations
 import argparse, re, subprocess, time
-from pathlib import Path
 
 import yaml
 
@@ -16,9 +15,11 @@ from .pipeline import (STEPS, check_steps, launch_command, planned_steps, record
 from .stages import run_stage
 
 # %% auto #0
-__all__ = ['parse_overrides', 'describe', 'train_main', 'train_cli', 'reproduce_main']
+__all__ = ['NUMBER', 'parse_overrides', 'describe', 'train_main', 'train_cli', 'reproduce_main']
 
 # %% ../nbs/97_cli.ipynb #9d32c12d
+NUMBER = r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?"   # a number YAML 1.1 may read as text (1e-6)
+
 def parse_overrides(pairs: list[str]) -> dict:
     "`['lr=1e-6', 'use_vllm=false']` -> {'lr': 1e-06, 'use_vllm': False} (values read as YAML)."
     out = {}
@@ -26,7 +27,7 @@ def parse_overrides(pairs: list[str]) -> dict:
         k, eq, v = p.partition("=")
         if not eq or not k.strip(): raise ConfigError(f"override {p!r} is not key=value (e.g. lr=1e-6)")
         val = yaml.safe_load(v)
-        if isinstance(val, str) and re.fullmatch(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?", val.strip()): val = float(val)   # YAML 1.1 reads 1e-6 as text
+        if isinstance(val, str) and re.fullmatch(NUMBER, val.strip()): val = float(val)   # YAML 1.1 reads 1e-6 as text
         out[k.strip()] = val
     return out
 
@@ -39,7 +40,7 @@ def describe(stage: str, preset: str, overrides: dict) -> str:
 
 # %% ../nbs/97_cli.ipynb #fb8df3e7
 def train_main(argv: list[str] | None = None) -> dict | None:
-    "`coldstart-train {sft,grpo} --preset NAME [key=value ...] [--print-recipe]`: train by a preset (`accelerate launch` starts it per rank)."
+    "`coldstart-train {sft,grpo} --preset NAME [key=value ...] [--print-recipe]`: train by a preset (per rank under accelerate)."
     ap = argparse.ArgumentParser(prog="coldstart-train", description="Train with a preset (reports/configs/<stage>_<preset>.yaml).")
     ap.add_argument("stage", choices=["sft", "grpo"])
     ap.add_argument("--preset", required=True, help="the preset name (reports/configs/<stage>_<preset>.yaml)")
@@ -67,7 +68,7 @@ def reproduce_main(argv: list[str] | None = None):
     "`coldstart-reproduce [--preset NAME] [--stages a,b] [--launch MODE] [key=value ...] [--print-recipe]`: run the pipeline."
     ap = argparse.ArgumentParser(prog="coldstart-reproduce", description="Run the coldstart-nb pipeline on a preset.")
     ap.add_argument("--preset", default="default", help="preset name in reports/configs (default: the embedded CPU default)")
-    ap.add_argument("--stages", default="", help=f"comma-separated steps to run (default: all with a preset file): {[s.name for s in STEPS]}")
+    ap.add_argument("--stages", default="", help=f"comma-separated steps (default: all with a preset file): {[s.name for s in STEPS]}")
     ap.add_argument("--launch", default="auto", choices=["auto", "papermill", "accelerate"],
                     help="training steps: 'accelerate' runs them with `accelerate launch` (one process per GPU, the preset's "
                          "DeepSpeed config), 'papermill' in the run notebook, 'auto' picks accelerate for multi-GPU/DeepSpeed recipes")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import random, re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 from .core import stable_hash
 from .recipes import Config
@@ -18,11 +18,10 @@ from .prompts import SFT_SYSTEM_PROMPT, format_question
 from .synth import solve
 
 # %% auto #0
-__all__ = ['VARIANTS', 'STAGES', 'CotConfig', 'stage_request', 'SolverTeacher', 'reject_reason', 'judge_attempts', 'build_cot']
+__all__ = ['STAGES', 'VARIANTS', 'CotConfig', 'stage_request', 'SolverTeacher', 'reject_reason', 'judge_attempts',
+           'register_variant', 'CotBuild', 'distilled', 'reflection', 'caption', 'self_critic', 'build_cot']
 
 # %% ../nbs/20_cot.ipynb #23ef0d02
-VARIANTS = ("distilled", "reflection", "caption", "self-critic")
-
 @dataclass
 class CotConfig(Config):
     "Rejection sampling and prompts of the CoT builder."
@@ -50,7 +49,7 @@ class CotConfig(Config):
     def variant_list(self) -> list[str]:
         vs = [v.strip() for v in self.variants.split(",") if v.strip()]
         bad = [v for v in vs if v not in VARIANTS]
-        if bad: raise ValueError(f"unknown CoT variant(s) {bad}; known: {VARIANTS}")
+        if bad: raise ValueError(f"unknown CoT variant(s) {bad}; known: {sorted(VARIANTS)} (add one with `register_variant`)")
         return vs
 
 # %% ../nbs/20_cot.ipynb #c35761d1
@@ -156,6 +155,105 @@ def _unbox(text: str) -> str:
     b = find_last_boxed(text)
     return text if b is None else text.replace("\\boxed{" + b + "}", b)
 
+# %% ../nbs/20_cot.ipynb #cotbuil0
+VARIANTS: dict[str, Callable] = {}   # variant name -> builder(CotBuild) -> records, filled by `register_variant`
+
+def register_variant(name: str # the name `CotConfig.variants` uses
+                    ):
+    "Decorator: register a CoT variant builder `fn(build: CotBuild) -> list[dict]` (one record per problem, with `traces`)."
+    def deco(fn):
+        VARIANTS[name] = fn
+        return fn
+    return deco
+
+class CotBuild:
+    "What a variant builder works with: the problems, the settings, the teacher's stages (stored, resumable, run once) and the grader."
+    def __init__(self, teacher: Backend, problems: Sequence[Sample], cfg: CotConfig, work: Path, grade_cfg: GradeConfig,
+                 progress: bool = True, on_mismatch: str = "error", report: dict | None = None):
+        self.teacher, self.problems, self.cfg, self.work, self.grade_cfg = teacher, list(problems), cfg, Path(work), grade_cfg
+        self.progress, self.on_mismatch, self.report, self._done = progress, on_mismatch, report, {}
+
+    def stage(self, stage: str, reqs: list[Request], n: int) -> dict[str, list[str]]:
+        "The teacher's `n` texts per problem id for `reqs` (ids `<sample id>|<stage>`), stored in `<work>/<stage>.jsonl`; run once."
+        if stage in self._done: return self._done[stage]
+        info: dict = {}
+        c = self.cfg
+        g = GenConfig(n=n, temperature=c.temperature, top_p=c.top_p, max_new_tokens=c.max_new_tokens, batch_size=c.batch_size,
+                      seed=stable_hash(c.seed, stage))
+        recs = generate(self.teacher, reqs, g, store=self.work/f"{stage}.jsonl", progress=self.progress, fingerprint={"stage": stage},
+                        on_mismatch=self.on_mismatch, report=info)
+        if self.report is not None: self.report[stage] = info
+        self._done[stage] = _texts(recs)
+        return self._done[stage]
+
+    def solved(self) -> dict[str, list[str]]:
+        "The `solve` stage: k samples per problem."
+        return self.stage("solve", [stage_request(s, "solve", self.cfg) for s in self.problems], self.cfg.k)
+
+    def judged(self) -> dict[str, dict]:
+        "The `solve` stage judged against the gold answers: {id: attempt log with `kept`}."
+        if "judged" not in self._done:
+            solved = self.solved()
+            self._done["judged"] = {s.id: self.judge(s, solved[s.id]) for s in self.problems}
+        return self._done["judged"]
+
+    def judge(self, s: Sample, texts: Sequence[str]) -> dict:
+        "One problem's attempts judged (at most `m` kept)."
+        return judge_attempts(s, texts, self.cfg.m, self.grade_cfg)
+
+
+# %% ../nbs/20_cot.ipynb #cotbuil1
+@register_variant("distilled")
+def distilled(b: CotBuild) -> list[dict]:
+    "An accepted solution of the `solve` stage."
+    return [{**j, "traces": [j["attempts"][i]["text"] for i in j["kept"]]} for j in b.judged().values()]
+
+@register_variant("reflection")
+def reflection(b: CotBuild) -> list[dict]:
+    "A rejected attempt (its `\\boxed{}` unboxed), an explicit reflection, then an accepted solution of the same problem."
+    joins, recs = [p for p in b.cfg.reflection_joins.split("|") if p.strip()], []
+    for s in b.problems:
+        j = b.judged()[s.id]
+        wrong = [a for a in j["attempts"] if a["reason"] == "wrong"]
+        right = [a for a in j["attempts"] if a["accepted"]]
+        traces = []
+        for w, r in list(zip(wrong, right))[:b.cfg.m]:
+            join = joins[stable_hash(b.cfg.seed, s.id, w["i"]) % len(joins)]
+            traces.append(f"{_unbox(w['text']).rstrip()}\n{join}\n{r['text'].lstrip()}")
+        recs.append({**j, "traces": traces, "note": None if traces else "needs a rejected and an accepted attempt"})
+    return recs
+
+@register_variant("caption")
+def caption(b: CotBuild) -> list[dict]:
+    "The teacher describes the image, then solves from the description: 'Image description: ...' + the accepted solution."
+    caps = b.stage("caption", [stage_request(s, "caption", b.cfg) for s in b.problems], 1)
+    ok = [s for s in b.problems if caps[s.id][0].strip()]
+    reasoned = b.stage("reason", [stage_request(s, "reason", b.cfg, caption=caps[s.id][0]) for s in ok], b.cfg.k)
+    recs = []
+    for s in b.problems:
+        if s not in ok:
+            recs.append({"id": s.id, "attempts": [], "kept": [], "acceptance": 0.0, "traces": [], "note": "empty caption"})
+            continue
+        j = b.judge(s, reasoned[s.id])
+        recs.append({**j, "caption": caps[s.id][0],
+                     "traces": [f"Image description: {caps[s.id][0].strip()}\n\n{j['attempts'][i]['text']}" for i in j["kept"]]})
+    return recs
+
+@register_variant("self-critic")
+def self_critic(b: CotBuild) -> list[dict]:
+    "A draft (the first `solve` sample), a critique of it, then a revision (k samples): draft, critique, revised solution."
+    drafts = {s.id: b.solved()[s.id][0] for s in b.problems}
+    crit = b.stage("critique", [stage_request(s, "critique", b.cfg, draft=drafts[s.id]) for s in b.problems], 1)
+    revised = b.stage("revise", [stage_request(s, "revise", b.cfg, draft=drafts[s.id], critique=crit[s.id][0]) for s in b.problems],
+                      b.cfg.k)
+    recs = []
+    for s in b.problems:
+        j = b.judge(s, revised[s.id])
+        recs.append({**j, "draft": drafts[s.id], "critique": crit[s.id][0],
+                     "traces": [f"Draft:\n{drafts[s.id].strip()}\n\nCritique:\n{crit[s.id][0].strip()}\n\n"
+                                f"Revised solution:\n{j['attempts'][i]['text']}" for i in j["kept"]]})
+    return recs
+
 def build_cot(teacher: Backend, problems: Sequence[Sample], cfg: CotConfig = CotConfig(), work_dir: str | Path = "cot_work",
               grade_cfg: GradeConfig = GradeConfig(), progress: bool = True,
               on_mismatch: str = "error", # teacher outputs in `work_dir` made by another teacher or settings: 'error', or 'fresh'
@@ -164,66 +262,14 @@ def build_cot(teacher: Backend, problems: Sequence[Sample], cfg: CotConfig = Cot
     "Rejection-sampled CoT traces per variant: {variant: [{id, attempts, kept traces, acceptance, ...}]} (resumable)."
     work = Path(work_dir)
     work.mkdir(parents=True, exist_ok=True)
-    variants = cfg.variant_list()
-    def gen(stage, reqs, n):
-        info: dict = {}
-        g = GenConfig(n=n, temperature=cfg.temperature, top_p=cfg.top_p, max_new_tokens=cfg.max_new_tokens, batch_size=cfg.batch_size,
-                      seed=stable_hash(cfg.seed, stage))
-        recs = generate(teacher, reqs, g, store=work/f"{stage}.jsonl", progress=progress, fingerprint={"stage": stage},
-                        on_mismatch=on_mismatch, report=info)
-        if report is not None: report[stage] = info
-        return _texts(recs)
-    out = {}
-    if {"distilled", "reflection", "self-critic"} & set(variants):
-        solved = gen("solve", [stage_request(s, "solve", cfg) for s in problems], cfg.k)
-        judged = {s.id: judge_attempts(s, solved[s.id], cfg.m, grade_cfg) for s in problems}
-    if "distilled" in variants:
-        out["distilled"] = [{**j, "traces": [j["attempts"][i]["text"] for i in j["kept"]]} for j in judged.values()]
-    if "reflection" in variants:
-        joins = [p for p in cfg.reflection_joins.split("|") if p.strip()]
-        recs = []
-        for s in problems:
-            j = judged[s.id]
-            wrong = [a for a in j["attempts"] if a["reason"] == "wrong"]
-            right = [a for a in j["attempts"] if a["accepted"]]
-            traces = []
-            for w, r in list(zip(wrong, right))[:cfg.m]:
-                join = joins[stable_hash(cfg.seed, s.id, w["i"]) % len(joins)]
-                traces.append(f"{_unbox(w['text']).rstrip()}\n{join}\n{r['text'].lstrip()}")
-            recs.append({**j, "traces": traces, "note": None if traces else "needs a rejected and an accepted attempt"})
-        out["reflection"] = recs
-    if "caption" in variants:
-        caps = gen("caption", [stage_request(s, "caption", cfg) for s in problems], 1)
-        ok = [s for s in problems if caps[s.id][0].strip()]
-        reasoned = gen("reason", [stage_request(s, "reason", cfg, caption=caps[s.id][0]) for s in ok], cfg.k)
-        recs = []
-        for s in problems:
-            if s not in ok:
-                recs.append({"id": s.id, "attempts": [], "kept": [], "acceptance": 0.0, "traces": [], "note": "empty caption"})
-                continue
-            j = judge_attempts(s, reasoned[s.id], cfg.m, grade_cfg)
-            recs.append({**j, "caption": caps[s.id][0],
-                         "traces": [f"Image description: {caps[s.id][0].strip()}\n\n{j['attempts'][i]['text']}" for i in j["kept"]]})
-        out["caption"] = recs
-    if "self-critic" in variants:
-        drafts = {s.id: solved[s.id][0] for s in problems}
-        crit = gen("critique", [stage_request(s, "critique", cfg, draft=drafts[s.id]) for s in problems], 1)
-        revised = gen("revise", [stage_request(s, "revise", cfg, draft=drafts[s.id], critique=crit[s.id][0]) for s in problems], cfg.k)
-        recs = []
-        for s in problems:
-            j = judge_attempts(s, revised[s.id], cfg.m, grade_cfg)
-            recs.append({**j, "draft": drafts[s.id], "critique": crit[s.id][0],
-                         "traces": [f"Draft:\n{drafts[s.id].strip()}\n\nCritique:\n{crit[s.id][0].strip()}\n\n"
-                                    f"Revised solution:\n{j['attempts'][i]['text']}" for i in j["kept"]]})
-        out["self-critic"] = recs
+    b = CotBuild(teacher, problems, cfg, work, grade_cfg, progress, on_mismatch, report)
+    out = {v: VARIANTS[v](b) for v in cfg.variant_list()}
     by_id = {s.id: s for s in problems}
     for v, recs in out.items():   # every kept trace must end in a \boxed{} answer that the grader accepts
         for r in recs:
             s = by_id[r["id"]]
-            checked = []
-            for t in r["traces"]:
-                why, _ = reject_reason(t, s, grade_cfg)
-                if why is None: checked.append(t)
+            checked = [t for t in r["traces"] if reject_reason(t, s, grade_cfg)[0] is None]
             r["dropped_on_regrade"] = len(r["traces"]) - len(checked)
             r["traces"] = checked
     return out
+

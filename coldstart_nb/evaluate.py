@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from .core import project_path, write_json
+from .core import write_json
 from .recipes import Config, register_recipe
 from .data import Sample
 from .generate import GenConfig, generate, requests_from_samples
@@ -63,8 +63,10 @@ def evaluate(backend, samples: Sequence[Sample], model: str, gen: GenConfig = Ge
                          "grading": grade_cfg.to_dict(), "backend": reuse.get("fingerprint", {}).get("backend")}}
 
 def macro_average(scores: dict) -> float | None:
-    "Mean of the benchmarks' overall accuracies (the 'Avg' column of the paper's table)."
-    accs = [v["overall"]["acc"] for v in scores.values() if v.get("overall", {}).get("acc") is not None]
+    "Mean of the overall accuracies of the benchmarks that count in the average (the 'Avg' column of the paper's table; `data.BENCHMARKS`)."
+    from coldstart_nb.data import find_benchmark
+    accs = [v["overall"]["acc"] for b, v in scores.items()
+            if v.get("overall", {}).get("acc") is not None and (find_benchmark(b) is None or find_benchmark(b).in_average)]
     return round(sum(accs) / len(accs), 2) if accs else None
 
 # %% ../nbs/50_evaluate.ipynb #b03e2d0c
@@ -73,9 +75,8 @@ def macro_average(scores: dict) -> float | None:
 class EvalRecipe(Config):
     "Every setting of an evaluation run (names = papermill parameters of 59_eval_run): models, items, decoding, grader."
     models: str = "init:models/tiny-init"      # comma-separated label:path pairs (path or hub id)
-    benchmarks: str = "synth"                  # 'synth' or comma-separated: mathvista,mathverse,mathvision,wemath
-    split: str = "test"                        # synthetic split
-    data_dir: str = "data/synth/tiny"          # synthetic benchmark directory (built if missing)
+    data: str = "synth:data/synth/tiny"        # what to evaluate: a data spec ('synth:<dir>', sources such as 'mathvista,wemath')
+    split: str = "test"                        # split of synthetic data (a benchmark source is read at its evaluation split)
     limit: int = 0                             # items per benchmark or family for greedy evaluation (0 means all)
     max_new_tokens: int = 2048                 # response length limit
     batch_size: int = 16                       # prompts per generation batch
@@ -126,11 +127,6 @@ def first_per_benchmark(items: Sequence[Sample], n: int # items kept per benchma
     return out
 
 def eval_items(r: EvalRecipe) -> list[Sample]:
-    "The items a recipe evaluates: a synthetic split (built if missing) or the named benchmarks."
-    if r.benchmarks == "synth":
-        from coldstart_nb.embedded import ensure_embedded
-        from coldstart_nb.synth import load_split
-        ensure_embedded(r.data_dir, None)
-        return list(load_split(project_path(r.data_dir), r.split))
-    from coldstart_nb.data import load_source
-    return [s for b in r.benchmarks.split(",") for s in load_source(b.strip())]
+    "The items a recipe evaluates (`embedded.load_data`): its synthetic split (built if missing) or the named benchmarks."
+    from coldstart_nb.embedded import load_data
+    return load_data(r.data, r.split)

@@ -169,7 +169,8 @@ def field_help(cls: type) -> dict:
             starts = toks[i - 1].type in (tokenize.INDENT, tokenize.DEDENT, tokenize.NEWLINE, tokenize.NL)
             if t.type == tokenize.NAME and t.string in names and starts and toks[i + 1].string == ":" and t.string not in out:
                 line = t.start[0]
-                out[t.string] = next((u.string.lstrip("#").strip() for u in toks[i:] if u.start[0] == line and u.type == tokenize.COMMENT), "")
+                out[t.string] = next((u.string.lstrip("#").strip() for u in toks[i:]
+                                      if u.start[0] == line and u.type == tokenize.COMMENT), "")
     return out
 
 def recipe_yaml(recipe: Config, # a resolved recipe
@@ -194,5 +195,6 @@ def notebook_overrides(ns: dict, # the notebook's globals() after papermill's in
     injected = {k: ns[k] for k in set(ns) - set(before) - {"preset", "overrides"} if not k.startswith("_")}
     names = {f.name for f in fields(recipe_class(stage))}
     unknown = (set(over) | set(injected)) - names
-    if unknown: raise ConfigError(f"parameters of the {stage} run: " + unknown_keys_message(unknown, names | {"preset", "overrides"}, "parameter"))
+    if unknown:
+        raise ConfigError(f"parameters of the {stage} run: " + unknown_keys_message(unknown, names | {"preset", "overrides"}, "parameter"))
     return {**over, **injected}

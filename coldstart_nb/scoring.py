@@ -16,7 +16,7 @@ from .grading import GradeConfig, Verdict, grade
 
 # %% auto #0
 __all__ = ['SCORERS', 'JUDGE_PROMPT', 'bootstrap_ci', 'accuracy', 'by', 'score_mathvista', 'score_mathverse', 'score_mathvision',
-           'wemath_four_dim', 'score_wemath', 'score_records', 'Judge', 'grade_with_judge']
+           'wemath_four_dim', 'score_wemath', 'scorer', 'score_records', 'Judge', 'grade_with_judge']
 
 # %% ../nbs/06_scoring.ipynb #ac9789f5
 def bootstrap_ci(correct: Sequence, n_boot: int = 1000, alpha: float = 0.05, seed: int = 0) -> tuple[float, float]:
@@ -100,8 +100,13 @@ def score_wemath(records: Sequence[dict], n_boot: int = 1000) -> dict:
     return {"overall": accuracy(records, n_boot), "steps": by(records, step, n_boot), "four_dim": wemath_four_dim(records)}
 
 # %% ../nbs/06_scoring.ipynb #d2e7c99f
-SCORERS = {"mathvista": score_mathvista, "mathverse": score_mathverse, "mathvision": score_mathvision, "wemath": score_wemath,
-           "synth-vista": score_mathvista, "synth-verse": score_mathverse, "synth-vision": score_mathvision, "synth-wemath": score_wemath}
+SCORERS = {"mathvista": score_mathvista, "mathverse": score_mathverse, "mathvision": score_mathvision, "wemath": score_wemath}
+
+def scorer(benchmark: str) -> Callable | None:
+    "The scorer of a benchmark, or of the benchmark a synthetic family mirrors (`data.find_benchmark`); None: overall accuracy only."
+    from coldstart_nb.data import find_benchmark
+    b = find_benchmark(benchmark)
+    return SCORERS.get(benchmark) or (SCORERS.get(b.name) if b else None)
 
 def score_records(records: Iterable[dict], n_boot: int = 1000) -> dict:
     "Scores per benchmark (unknown benchmarks get overall accuracy), plus the layer counts of the grader."
@@ -109,7 +114,8 @@ def score_records(records: Iterable[dict], n_boot: int = 1000) -> dict:
     for r in records: groups[r.get("benchmark", "")].append(r)
     out = {}
     for b, rs in sorted(groups.items()):
-        out[b] = SCORERS[b](rs, n_boot) if b in SCORERS else {"overall": accuracy(rs, n_boot)}
+        fn = scorer(b)
+        out[b] = fn(rs, n_boot) if fn else {"overall": accuracy(rs, n_boot)}
         layers = defaultdict(int)
         for r in rs: layers[r.get("layer", "?")] += 1
         out[b]["grader_layers"] = dict(layers)
