@@ -67,7 +67,7 @@ def train_cli(argv: list[str] | None = None) -> int:
 def reproduce_main(argv: list[str] | None = None):
     "`coldstart-reproduce [--preset NAME] [--stages a,b] [--launch MODE] [key=value ...] [--print-recipe]`: run the pipeline."
     ap = argparse.ArgumentParser(prog="coldstart-reproduce", description="Run the coldstart-nb pipeline on a preset.")
-    ap.add_argument("--preset", default="default", help="preset name in reports/configs (default: the embedded CPU default)")
+    ap.add_argument("--preset", default="embedded", help="preset name in reports/configs (default: the embedded CPU default)")
     ap.add_argument("--stages", default="", help=f"comma-separated steps (default: all with a preset file): {[s.name for s in STEPS]}")
     ap.add_argument("--launch", default="auto", choices=["auto", "papermill", "accelerate"],
                     help="training steps: 'accelerate' runs them with `accelerate launch` (one process per GPU, the preset's "

@@ -174,14 +174,14 @@ def run_metadata(config=None, # a recipe (anything with `to_dict`), a dict, or N
             "time_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
 
 def write_results(stage: str, # pipeline stage, e.g. 'eval'
-                  variant: str, # run variant, e.g. 'tiny' or 'paper-3b'
+                  run: str, # the run's name (its preset), e.g. 'tiny' or 'paper-3b'
                   results: dict, config=None, seed: int | None = None,
                   out_dir: str | Path | None = None # defaults to reports/results
                  ) -> Path:
-    "The one way run notebooks write results: `reports/results/<stage>_<variant>.json` with run metadata."
+    "The one way stages write results: `reports/results/<stage>_<run>.json` with run metadata."
     out_dir = Path(out_dir) if out_dir else project_path("reports", "results")
-    payload = {"stage": stage, "variant": variant, "results": results, "meta": run_metadata(config, seed)}
-    return write_json(out_dir/f"{stage}_{variant}.json", payload)
+    payload = {"stage": stage, "run": run, "results": results, "meta": run_metadata(config, seed)}
+    return write_json(out_dir/f"{stage}_{run}.json", payload)
 
 # %% ../nbs/00_core.ipynb #41e3c767
 def stable_hash(*parts, bits: int = 63) -> int:

@@ -23,7 +23,7 @@ class Step:
     "One step of the pipeline: a stage, the preset suffix it adds, and its run notebook."
     name: str       # the step's name ('base', 'rlonly', ...)
     stage: str      # the stage it runs ('sft', 'grpo', ...)
-    suffix: str     # added to the pipeline's preset: 'default' -> 'default-base'
+    suffix: str     # added to the pipeline's preset: 'embedded' -> 'embedded-base'
     notebook: str   # the run notebook in nbs/
     def preset(self, preset: str) -> str: return preset + self.suffix
 
@@ -110,11 +110,11 @@ def record_times(preset: str, seconds: dict, results_dir: Path | None = None) ->
     summary = {"total_seconds": round(sum(merged.values()), 1), **{f"{s}_s": v for s, v in merged.items()}}
     return write_results("pipeline", preset, {"stage_seconds": merged, "summary": summary}, out_dir=results_dir)
 
-def summarize(results_dir: Path | None = None, preset: str = "default") -> str:
+def summarize(results_dir: Path | None = None, preset: str = "embedded") -> str:
     "A Markdown table of the summaries in the results files of `preset` (and its -base / -rlonly runs)."
     rows = []
     for p in sorted(Path(results_dir or project_path("reports", "results")).glob(f"*_{preset}*.json")):
         d = json.loads(p.read_text())
         s = d["results"].get("summary", {})
-        rows.append(f"| {d['stage']} | {d['variant']} | " + ", ".join(f"{k}={v}" for k, v in s.items()) + " |")
+        rows.append(f"| {d['stage']} | {d.get('run', d.get('variant'))} | " + ", ".join(f"{k}={v}" for k, v in s.items()) + " |")
     return "| stage | run | summary |\n|---|---|---|\n" + "\n".join(rows)

@@ -49,12 +49,12 @@ def paper_table() -> pd.DataFrame:
 
 # %% ../nbs/90_report.ipynb #49826ea5
 def load_results(results_dir: str | Path | None = None) -> dict:
-    "All results files as {(stage, variant): payload}."
+    "All results files as {(stage, run): payload}."
     d = Path(results_dir) if results_dir else project_path("reports", "results")
     out = {}
     for p in sorted(d.glob("*.json")):
         j = json.loads(p.read_text())
-        out[(j["stage"], j["variant"])] = {**j, "file": p.name}
+        out[(j["stage"], j.get("run", j.get("variant")))] = {**j, "file": p.name}   # 'variant': files written before the rename
     return out
 
 def eval_table(payload: dict, mode: str = "greedy") -> pd.DataFrame:

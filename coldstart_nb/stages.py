@@ -316,7 +316,7 @@ class PaperRecipe(Config):
     tables_dir: str = "reports/tables"       # where tables are written
     figures_dir: str = "reports/figures"     # where figures are written
 
-def run_paper(r: PaperRecipe, name: str = "default" # the run whose results are reported (files *_<name>*.json)
+def run_paper(r: PaperRecipe, name: str = "embedded" # the run whose results are reported (files *_<name>*.json)
              ) -> dict:
     "Write the tables and figures of run `name`; returns the files written (relative to the project)."
     from coldstart_nb.report import (aha_figure, aha_training_figure, benchmark_figure, cot_table, curves_figure, curves_table, eval_table,

@@ -1,8 +1,8 @@
 """Compare two runs' results files: are the numbers the same, and where do they differ?
 
-Usage: python tools/same_results.py OTHER_RESULTS_DIR [--ours reports/results] [--variant default]
+Usage: python tools/same_results.py OTHER_RESULTS_DIR [--ours reports/results] [--run embedded] [--other-run NAME]
 
-Reads `<stage>_<variant>*.json` in both folders and compares their `results`, leaving out what is expected to
+Reads `<stage>_<run>*.json` in both folders (`--other-run`: the other folder's run name, e.g. before a rename) and compares their `results`, leaving out what is expected to
 differ between runs: wall times (keys ending in `seconds`, `_s`, `step_time`, `runtime`, `per_second`), absolute
 paths and the run metadata. Prints one line per file (identical, or the first differing values) and exits 1 when
 any number differs, so `make reproduce` on another machine can be checked against the committed run.
@@ -43,14 +43,20 @@ def compare(a: Path, b: Path) -> list[str]:
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("other"); ap.add_argument("--ours", default=str(ROOT / "reports" / "results"))
-    ap.add_argument("--variant", default="default"); a = ap.parse_args()
+    ap.add_argument("--run", default="embedded")
+    ap.add_argument("--other-run", default=None, help="the run's name in OTHER_RESULTS_DIR (default: --run)")
+    a = ap.parse_args()
     ours, other = Path(a.ours), Path(a.other)
-    files = sorted(p.name for p in ours.glob(f"*_{a.variant}*.json") if not p.name.startswith("pipeline_"))
-    if not files: raise SystemExit(f"no results files for variant {a.variant!r} in {ours}")
+    files = sorted(p.name for p in ours.glob(f"*_{a.run}*.json") if not p.name.startswith("pipeline_"))
+    if not files: raise SystemExit(f"no results files for run {a.run!r} in {ours}")
     bad = 0
     for name in files:
-        if not (other / name).exists(): print(f"{name}: missing in {other}"); bad += 1; continue
-        diffs = compare(ours / name, other / name)
+        twin = name.replace(f"_{a.run}", f"_{a.other_run}", 1) if a.other_run else name
+        if not (other / twin).exists():
+            print(f"{name}: missing in {other}")
+            bad += 1
+            continue
+        diffs = compare(ours / name, other / twin)
         print(f"{name}: " + ("identical" if not diffs else f"{len(diffs)} values differ, e.g.\n    " + "\n    ".join(diffs[:5])))
         bad += bool(diffs)
     sys.exit(1 if bad else 0)
