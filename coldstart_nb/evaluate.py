@@ -7,10 +7,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import ClassVar, Sequence
 
 from .core import write_json
-from .recipes import Config, register_recipe
+from .recipes import Config, NON_NEGATIVE, POSITIVE, Range, register_recipe
 from .data import Sample
 from .generate import GenConfig, generate, requests_from_samples
 from .grading import GradeConfig, grade
@@ -92,6 +92,10 @@ class EvalRecipe(Config):
     on_mismatch: str = "error"                 # predictions made by another model or settings under the same name: 'error' or 'fresh'
     compare: str = "sft+rl vs sft-only,rl-only vs base,sft-only vs base"  # paired comparisons of model labels, comma-separated
     track_pattern: str = ""                    # regex of a reasoning strategy: its share of responses and accuracy with/without
+
+    limits: ClassVar[dict] = {"limit": NON_NEGATIVE, "max_new_tokens": Range(1), "batch_size": Range(1), "sampled_n": NON_NEGATIVE,
+                              "sampled_temperature": NON_NEGATIVE, "sampled_top_p": Range(0, 1, low_open=True), "sampled_limit": NON_NEGATIVE,
+                              "grader_timeout": POSITIVE, "grader_workers": NON_NEGATIVE}
 
     def model_list(self) -> list[tuple[str, str]]:
         "(label, path) pairs; a bare path is its own label."

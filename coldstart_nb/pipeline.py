@@ -31,7 +31,7 @@ STEPS = [Step("data", "data", "", "09_data_run.ipynb"), Step("base", "sft", "-ba
          Step("reflection", "reflection", "", "19_reflection_run.ipynb"), Step("cot", "cot", "", "29_cot_run.ipynb"),
          Step("sft", "sft", "", "39_sft_run.ipynb"), Step("grpo", "grpo", "", "49_grpo_run.ipynb"),
          Step("rlonly", "grpo", "-rlonly", "49_grpo_run.ipynb"), Step("eval", "eval", "", "59_eval_run.ipynb"),
-         Step("paper", "paper", "", "99_paper.ipynb")]
+         Step("erank", "erank", "", "69_erank_run.ipynb"), Step("paper", "paper", "", "99_paper.ipynb")]
 TRAINING = ("sft", "grpo")   # stages that may run under `accelerate launch`
 assert all(s.stage in STAGE_FUNCTIONS for s in STEPS), "every step runs a stage of `stages.STAGE_FUNCTIONS`"
 

@@ -13,9 +13,10 @@ import yaml
 from .core import atomic_write, project_path
 
 # %% auto #0
-__all__ = ['SIMPLE_TYPES', 'RECIPES', 'BASE_KEY', 'ConfigError', 'coerce', 'unknown_keys_message', 'Config', 'read_yaml',
-           'register_recipe', 'recipe_class', 'preset_path', 'preset_files', 'preset_values', 'load_recipe',
-           'field_help', 'recipe_yaml', 'notebook_overrides']
+__all__ = ['SIMPLE_TYPES', 'RECIPES', 'POSITIVE', 'NON_NEGATIVE', 'FRACTION', 'STEPS', 'BASE_KEY', 'ConfigError', 'coerce',
+           'unknown_keys_message', 'Config', 'read_yaml', 'register_recipe', 'recipe_class', 'Range', 'recipe_problems',
+           'preset_path', 'preset_files', 'preset_values', 'load_recipe', 'field_help', 'recipe_yaml',
+           'notebook_overrides']
 
 # %% ../nbs/00b_recipes.ipynb #b79dc123
 class ConfigError(ValueError):
@@ -113,6 +114,38 @@ def recipe_class(stage: str) -> type:
                           "(`import coldstart_nb.stages` imports every stage)")
     return reg[stage]
 
+# %% ../nbs/00b_recipes.ipynb #c5431854
+@dataclass(frozen=True)
+class Range:
+    "The values a numeric setting may take: bounds (open or closed) and single values allowed besides."
+    low: float | None = None        # lower bound (None: none)
+    high: float | None = None       # upper bound (None: none)
+    low_open: bool = False          # the lower bound itself is excluded
+    high_open: bool = False         # the upper bound itself is excluded
+    also: tuple = ()                # values allowed outside the bounds (e.g. -1 for 'use epochs')
+
+    def ok(self, v) -> bool:
+        if v in self.also: return True
+        if self.low is not None and (v < self.low or (self.low_open and v == self.low)): return False
+        return not (self.high is not None and (v > self.high or (self.high_open and v == self.high)))
+
+    def __str__(self) -> str:
+        parts = []
+        if self.low is not None: parts.append(f"{'>' if self.low_open else '>='} {self.low:g}")
+        if self.high is not None: parts.append(f"{'<' if self.high_open else '<='} {self.high:g}")
+        rng = " and ".join(parts) or "any value"
+        return " or ".join([*(f"{a:g}" for a in self.also), rng])
+
+POSITIVE, NON_NEGATIVE, FRACTION = Range(0, low_open=True), Range(0), Range(0, 1)
+STEPS = Range(1, also=(-1,))   # optimizer steps: -1 means 'use epochs/episodes'; 0 would train a step and call it final
+
+def recipe_problems(r) -> dict[str, str]:
+    "Field -> what is wrong with its value (outside its class's `limits`, or a rule of its `check`)."
+    out = {k: f"{getattr(r, k)!r} is out of range (allowed: {rng})" for k, rng in getattr(type(r), "limits", {}).items()
+           if getattr(r, k) is not None and not rng.ok(getattr(r, k))}
+    check = getattr(r, "check", None)
+    return {**out, **(check() if check else {})}
+
 # %% ../nbs/00b_recipes.ipynb #143edb02
 BASE_KEY = "base"   # the preset key naming the preset this one builds on
 
@@ -144,8 +177,9 @@ def load_recipe(stage: str, # the stage, e.g. 'sft', 'grpo', 'eval'
                 preset: str, # the file is `<configs>/<stage>_<preset>.yaml` (and the bases it names)
                 cls: type | None = None, # the recipe class (default: the stage's)
                 configs: str | Path | None = None, # presets folder (default `reports/configs`)
+                check: bool = True, # refuse values outside the class's `limits` (and its `check` rules)
                 **overrides) -> Config:
-    "The recipe of a preset: the class's defaults, then the preset and its bases, then `overrides`; an unknown key names the file."
+    "The recipe of a preset: the class's defaults, then the preset and its bases, then `overrides`; a bad key or value names the file."
     cls = cls or recipe_class(stage)
     names = {f.name for f in fields(cls)}
     for p in preset_files(stage, preset, configs):
@@ -153,8 +187,16 @@ def load_recipe(stage: str, # the stage, e.g. 'sft', 'grpo', 'eval'
         if unknown: raise ConfigError(f"{p}: " + unknown_keys_message(unknown, names))
     unknown = set(overrides) - names
     if unknown: raise ConfigError(f"overrides of {stage} preset {preset!r}: " + unknown_keys_message(unknown, names))
-    try: return cls.from_dict({**preset_values(stage, preset, configs), **overrides})
+    try: r = cls.from_dict({**preset_values(stage, preset, configs), **overrides})
     except ConfigError as e: raise ConfigError(f"{preset_path(stage, preset, configs)}: {e}") from None
+    bad = recipe_problems(r) if check else {}
+    if bad:
+        files = preset_files(stage, preset, configs)
+        def origin(k):
+            if k in overrides: return "override"
+            return next((f"{p}:" for p in files[::-1] if k in read_yaml(p)), f"{cls.__name__} default")
+        raise ConfigError("; ".join(f"{origin(k)} {k} = {why}" for k, why in bad.items()) + ". Nothing was run: fix the value(s).")
+    return r
 
 # %% ../nbs/00b_recipes.ipynb #d1bdd8b8
 def field_help(cls: type) -> dict:

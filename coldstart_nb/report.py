@@ -19,7 +19,8 @@ from .data import BENCHMARKS
 __all__ = ['PAPER', 'AHA_METRICS', 'bench_columns', 'column_map', 'paper_table', 'load_results', 'eval_table', 'main_table',
            'stage_table', 'cot_table', 'short_group', 'reflection_table', 'curves_table', 'paired_table',
            'pass_at_k_table', 'pattern_table', 'to_markdown', 'to_latex', 'write_table', 'save_chart',
-           'benchmark_figure', 'aha_figure', 'curves_figure', 'aha_training_figure', 'reward_trend', 'reward_figure']
+           'benchmark_figure', 'aha_figure', 'curves_figure', 'aha_training_figure', 'reward_trend', 'reward_figure',
+           'erank_report_table', 'erank_figure']
 
 # %% ../nbs/90_report.ipynb #a7a8900b
 def bench_columns(average_only: bool = False # only the benchmarks counted in the macro average
@@ -256,3 +257,19 @@ def reward_figure(curves: pd.DataFrame, title: str = "GRPO training reward") -> 
     fit = base.transform_regression("step", "value", groupby=["run"]).mark_line(strokeDash=[5, 3]).encode(y="value:Q")
     return (pts + base.mark_line().encode(y="mean5:Q") + fit).properties(width=420, height=220, title=title)
 
+
+# %% ../nbs/90_report.ipynb #5603241b
+def erank_report_table(erank_payload: dict) -> pd.DataFrame:
+    "Last layer: eRank and Diff-eRank per model (the untrained reference first)."
+    rows = erank_payload["results"]["rows"]
+    last = max(r["layer"] for r in rows)
+    return pd.DataFrame([{"model": r["model"], "eRank": round(r["erank"], 3), "Diff-eRank": round(r["diff_erank"], 3)}
+                         for r in rows if r["layer"] == last])
+
+def erank_figure(erank_payload: dict, title: str = "Effective rank per layer") -> alt.Chart:
+    "eRank per layer and model (a bar per model when only the last layer was measured)."
+    df = pd.DataFrame(erank_payload["results"]["rows"])
+    if df.layer.nunique() == 1:
+        return alt.Chart(df).mark_bar().encode(x=alt.X("model:N", sort=None), y="erank:Q", color="model:N").properties(
+            width=300, height=180, title=title)
+    return alt.Chart(df).mark_line(point=True).encode(x="layer:O", y="erank:Q", color="model:N").properties(width=360, height=200, title=title)

@@ -6,12 +6,13 @@
 from __future__ import annotations
 import json
 from dataclasses import dataclass
+from typing import ClassVar
 from pathlib import Path
 
 import torch
 
 from .core import project_path, resolve, set_seed, world_size
-from .recipes import Config, register_recipe
+from .recipes import Config, FRACTION, NON_NEGATIVE, POSITIVE, STEPS, Range, register_recipe
 from .embedded import parse_data_spec
 from .train import (PreflightError, add_lora, apply_freezing, check_world_size, finished_stage, preflight, require_rows,
                                 train_to_final)
@@ -61,6 +62,18 @@ class SFTRecipe(Config):
     resume: bool = True                    # resume from the last checkpoint in output_dir when there is one
     gpu_memory_gb: float = 80.0            # device memory the preflight checks the estimate against
     seed: int = 42                         # data order and initialisation seed
+
+    limits: ClassVar[dict] = {"eval_fraction": Range(0, 1, high_open=True), "epochs": POSITIVE, "max_steps": STEPS, "lr": POSITIVE,
+                              "warmup_ratio": FRACTION, "weight_decay": NON_NEGATIVE, "adam_beta2": Range(0, 1, True, True),
+                              "max_grad_norm": POSITIVE, "per_device_batch": Range(1), "grad_accum": Range(1), "num_gpus": Range(1),
+                              "min_pixels": Range(1), "max_pixels": Range(1), "save_min_pixels": NON_NEGATIVE,
+                              "save_max_pixels": NON_NEGATIVE, "max_length": NON_NEGATIVE, "lora_r": Range(1), "lora_alpha": Range(1),
+                              "lora_dropout": Range(0, 1, high_open=True), "logging_steps": Range(1), "save_steps": Range(1),
+                              "save_total_limit": Range(1), "gpu_memory_gb": POSITIVE}
+
+    def check(self) -> dict:
+        "Rules between settings: the pixel bounds in order."
+        return {"max_pixels": f"{self.max_pixels} is below min_pixels {self.min_pixels}"} if self.max_pixels < self.min_pixels else {}
 
     @property
     def effective_batch(self) -> int: return self.per_device_batch * self.grad_accum * self.num_gpus

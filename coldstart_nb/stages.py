@@ -7,10 +7,11 @@ from __future__ import annotations
 import re, time
 from collections import Counter
 from dataclasses import dataclass, fields
+from typing import ClassVar
 from pathlib import Path
 
 from .core import is_main_process, project_path, resolve, set_seed, write_results
-from .recipes import Config, load_recipe, register_recipe
+from .recipes import FRACTION, NON_NEGATIVE, Config, Range, load_recipe, register_recipe
 from .cot import CotConfig
 from .cotdata import FilterConfig
 from .embedded import ensure_embedded, ensure_for_training
@@ -23,7 +24,7 @@ from .train import trainable_counts
 __all__ = ['SFT_CURVES', 'GRPO_CURVES', 'REFLECTION_COLUMNS', 'STAGE_FUNCTIONS', 'NO_RESULTS_FILE', 'training_curves',
            'training_summary', 'run_sft', 'run_grpo', 'DataRecipe', 'run_data', 'ReflectionRecipe', 'reflection_items',
            'run_reflection', 'CotRecipe', 'released', 'cot_problems', 'cot_teacher', 'run_cot', 'run_eval',
-           'PaperRecipe', 'run_paper', 'run_stage']
+           'ErankRecipe', 'run_erank', 'PaperRecipe', 'run_paper', 'run_stage']
 
 # %% ../nbs/95_stages.ipynb #38ca5b3d
 SFT_CURVES = ("loss", "eval_loss")
@@ -81,6 +82,8 @@ class DataRecipe(Config):
     data_dir: str = "data/synth/tiny"        # where the benchmark and corpus go (under the project root)
     model_dir: str = "models/tiny-init"      # where the random-init model goes (under the project root)
 
+    limits: ClassVar[dict] = {"n_train": Range(1), "n_test": Range(1), "p_wrong": FRACTION, "p_reflect": FRACTION, "p_direct": FRACTION}
+
 def run_data(r: DataRecipe, name: str = "tiny") -> dict:
     "Build the embedded default's benchmark, corpus and model; returns counts, image dependence and corpus statistics."
     import json as _json
@@ -120,6 +123,9 @@ class ReflectionRecipe(Config):
     backend: str = "hf"                      # 'hf' (CPU/GPU) or 'vllm' (GPU)
     include_corpus: bool = True              # also analyse the synthetic pre-training corpus (its reflection truth is known)
     embedded_preset: str = "tiny"            # size preset if the embedded model must be built
+
+    limits: ClassVar[dict] = {"limit": NON_NEGATIVE, "samples_per_item": Range(1), "temperature": NON_NEGATIVE,
+                              "top_p": Range(0, 1, low_open=True), "max_new_tokens": Range(1), "batch_size": Range(1)}
 
 REFLECTION_COLUMNS = ("n", "reflection_rate", "acc_reflective", "acc_plain", "acc_diff", "fisher_p")
 
@@ -191,6 +197,17 @@ class CotRecipe(FilterConfig, CotConfig):
     decon_text: bool = False                 # question n-gram check (off for templated synthetic questions)
     tokenizer: str = "models/tiny-init"      # tokenizer for token counts ('' means words)
     on_mismatch: str = "error"               # teacher outputs made by another teacher or settings: 'error' or 'fresh' (moved aside)
+
+    limits: ClassVar[dict] = {"k": Range(1), "m": Range(1), "temperature": NON_NEGATIVE, "top_p": Range(0, 1, low_open=True),
+                              "max_new_tokens": Range(1), "batch_size": Range(1), "limit": NON_NEGATIVE, "error_rate": FRACTION,
+                              "rows_rate": FRACTION, "bad_rate": FRACTION, "min_tokens": NON_NEGATIVE, "max_tokens": Range(1),
+                              "near_dup": FRACTION, "ngram": Range(1), "hash_size": Range(2), "hash_distance": NON_NEGATIVE}
+
+    def check(self) -> dict:
+        "Rules between settings: at most k traces can be kept per problem; the length bounds in order."
+        out = {"m": f"{self.m} is more than the k={self.k} samples drawn per problem"} if self.m > self.k else {}
+        if self.max_tokens < self.min_tokens: out["max_tokens"] = f"{self.max_tokens} is below min_tokens {self.min_tokens}"
+        return out
 
     def part(self, cls: type) -> Config:
         "The settings of `cls` (`CotConfig` or `FilterConfig`) this recipe holds."
@@ -307,6 +324,40 @@ def run_eval(r: EvalRecipe, name: str = "tiny" # the run's name: predictions go 
     return {"summary": summary, "models": results, "comparisons": compare_runs(run_records, r.pairs()),
             "pass_at_k": pass_at_k_runs(run_records)}
 
+# %% ../nbs/95_stages.ipynb #9f7f9679
+@register_recipe("erank")
+@dataclass
+class ErankRecipe(Config):
+    "Every setting of the effective-rank (Diff-eRank) stage."
+    models: str = "init:models/tiny-init"    # comma-separated label:path pairs (path or hub id)
+    untrained: str = ""                      # the random-weights reference: a model path ('': random_init of the first model)
+    data: str = "synth:data/synth/tiny"      # the items: a data spec ('synth:<dir>', sources such as 'mathvista,wemath')
+    split: str = "test"                      # split of synthetic data (a benchmark source is read at its evaluation split)
+    limit: int = 8                           # items per benchmark or family (0 means all)
+    layers: str = "last"                     # 'last' (the final norm's output, the paper's choice) or 'all'
+    tokens: str = "all"                      # the tokens whose hidden states count: 'all', 'text' or 'image'
+    seed: int = 0                            # seed of the random-init reference
+
+    limits: ClassVar[dict] = {"limit": NON_NEGATIVE}
+
+def run_erank(r: ErankRecipe, name: str = "tiny") -> dict:
+    "Data-set eRank per model and layer, and Diff-eRank against the untrained reference; summary: each model's last-layer Diff-eRank."
+    from coldstart_nb.embedded import load_data, spec_parts
+    from coldstart_nb.erank import erank_table
+    from coldstart_nb.evaluate import first_per_benchmark
+    from coldstart_nb.models import load_processor
+    t0 = time.time()
+    set_seed(r.seed)
+    models = dict(tuple(m.split(":", 1)) if ":" in m else (m, m) for m in r.models.split(",") if m.strip())
+    for path in [*models.values(), r.untrained]:   # a random-init embedded model is built when missing
+        if path.startswith("models/"): ensure_embedded((spec_parts(r.data) or ["data/synth/tiny"])[0], path)
+    items = first_per_benchmark(load_data(r.data, r.split), r.limit)
+    rows = erank_table(models, load_processor(resolve(next(iter(models.values())))), items, untrained=r.untrained or None,
+                       device="cpu", layers=None if r.layers == "last" else "all", tokens=r.tokens)
+    last = max(x["layer"] for x in rows)
+    summary = {x["model"]: round(x["diff_erank"], 4) for x in rows if x["layer"] == last and x["model"] != "untrained"}
+    return {"summary": {**summary, "items": len(items), "seconds": round(time.time() - t0, 1)}, "rows": rows}
+
 # %% ../nbs/95_stages.ipynb #33cd2702
 @register_recipe("paper")
 @dataclass
@@ -319,9 +370,9 @@ class PaperRecipe(Config):
 def run_paper(r: PaperRecipe, name: str = "embedded" # the run whose results are reported (files *_<name>*.json)
              ) -> dict:
     "Write the tables and figures of run `name`; returns the files written (relative to the project)."
-    from coldstart_nb.report import (aha_figure, aha_training_figure, benchmark_figure, cot_table, curves_figure, curves_table, eval_table,
-                                     load_results, main_table, paired_table, pass_at_k_table, pattern_table, reflection_table,
-                                     reward_figure, reward_trend, save_chart, stage_table, write_table)
+    from coldstart_nb.report import (aha_figure, aha_training_figure, benchmark_figure, cot_table, curves_figure, curves_table,
+                                     erank_figure, erank_report_table, eval_table, load_results, main_table, paired_table, pass_at_k_table,
+                                     pattern_table, reflection_table, reward_figure, reward_trend, save_chart, stage_table, write_table)
     R = load_results(project_path(r.results_dir))
     tdir, fdir = project_path(r.tables_dir), project_path(r.figures_dir)
     get = lambda stage: R.get((stage, name))
@@ -348,6 +399,11 @@ def run_paper(r: PaperRecipe, name: str = "embedded" # the run whose results are
                              "and the accuracy with and without it (%).")
     if get("cot") is not None:
         w += write_table(cot_table(get("cot")), f"cot_variants_{name}", tdir, "Cold-start CoT variants built with rejection sampling.")
+    if get("erank") is not None:
+        et = erank_report_table(get("erank"))
+        w += write_table(et, f"erank_{name}", tdir, "Effective rank of the last layer's hidden states on the benchmark items, and "
+                         "Diff-eRank = eRank(random weights) - eRank(model): how much training compressed the representations.")
+        w += save_chart(erank_figure(get("erank")), f"erank_{name}", fdir)
     if get("reflection") is not None:
         rt = reflection_table(get("reflection"))
         w += write_table(rt, f"reflection_{name}", tdir, "Reflection rate and accuracy with and without reflection.")
@@ -367,7 +423,7 @@ def run_paper(r: PaperRecipe, name: str = "embedded" # the run whose results are
 
 # %% ../nbs/95_stages.ipynb #1fb71213
 STAGE_FUNCTIONS = {"data": run_data, "reflection": run_reflection, "cot": run_cot, "sft": run_sft, "grpo": run_grpo,
-                   "eval": run_eval, "paper": run_paper}
+                   "eval": run_eval, "erank": run_erank, "paper": run_paper}
 NO_RESULTS_FILE = ("paper",)   # stages whose output is their files, not a results JSON
 
 def run_stage(stage: str, # a key of `STAGE_FUNCTIONS`

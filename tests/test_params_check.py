@@ -12,7 +12,7 @@ RUN = sorted([*(ROOT / "nbs").glob("*_run.ipynb"), ROOT / "nbs" / "99_paper.ipyn
 @pytest.mark.parametrize("nb_path", RUN, ids=lambda p: p.name)
 def test_unknown_and_mistyped_parameters_are_refused(nb_path, tmp_path):
     int_field = {"09_data_run": "n_train", "19_reflection_run": "limit", "29_cot_run": "limit", "39_sft_run": "max_steps",
-                 "49_grpo_run": "max_steps", "59_eval_run": "limit"}.get(nb_path.stem)
+                 "49_grpo_run": "max_steps", "59_eval_run": "limit", "69_erank_run": "limit"}.get(nb_path.stem)
     cases = [({"lerning_rate": 0.5}, "unknown parameter(s) ['lerning_rate']")]
     if int_field: cases.append(({int_field: "abc"}, f"config key {int_field!r}: expected int, got str 'abc'"))
     for bad, expect in cases:

@@ -14,7 +14,7 @@ from conftest import ROOT
 
 CFG = ROOT / "reports" / "configs"
 RUN_NB = {"data": "09_data_run", "reflection": "19_reflection_run", "cot": "29_cot_run", "sft": "39_sft_run", "grpo": "49_grpo_run",
-          "eval": "59_eval_run", "paper": "99_paper"}
+          "eval": "59_eval_run", "erank": "69_erank_run", "paper": "99_paper"}
 PRESETS = [p for p in sorted(CFG.glob("*_*.yaml")) if p.stem.split("_", 1)[0] in RUN_NB]
 
 
