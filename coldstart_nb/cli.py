@@ -4,7 +4,7 @@
 
 # %% ../nbs/97_cli.ipynb #6270b506
 from __future__ import annotations
-import argparse, re, subprocess, time
+import argparse, contextlib, os, re, signal, subprocess, sys, time
 
 import yaml
 
@@ -15,7 +15,8 @@ from .pipeline import (STEPS, check_steps, launch_command, planned_steps, record
 from .stages import run_stage
 
 # %% auto #0
-__all__ = ['NUMBER', 'parse_overrides', 'describe', 'train_main', 'train_cli', 'reproduce_main']
+__all__ = ['NUMBER', 'parse_overrides', 'describe', 'train_main', 'train_cli', 'stop_tree', 'stop_on_interrupt', 'reproduce_main',
+           'run_steps']
 
 # %% ../nbs/97_cli.ipynb #9d32c12d
 NUMBER = r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?"   # a number YAML 1.1 may read as text (1e-6)
@@ -63,6 +64,34 @@ def train_cli(argv: list[str] | None = None) -> int:
     train_main(argv)
     return 0
 
+# %% ../nbs/97_cli.ipynb #c209d527
+def stop_tree(grace: float = 10.0 # seconds each process gets to exit after SIGTERM before SIGKILL
+             ) -> int:
+    "Terminate every descendant of this process (then kill those still alive after `grace`); returns how many there were."
+    import psutil
+    kids = psutil.Process().children(recursive=True)
+    for p in kids:
+        try: p.terminate()
+        except psutil.NoSuchProcess: pass
+    _, alive = psutil.wait_procs(kids, timeout=grace)
+    for p in alive:
+        try: p.kill()
+        except psutil.NoSuchProcess: pass
+    return len(kids)
+
+@contextlib.contextmanager
+def stop_on_interrupt(what: str = "the run"):
+    "While inside: SIGINT/SIGTERM stop every process this one started and exit 130, saying how to resume."
+    def handler(signum, frame):
+        n = stop_tree()
+        print(f"\n{signal.Signals(signum).name}: stopped {what} and {n} process(es) it started. Stores and checkpoints written so far are kept: "
+              "run the same command again to resume.", file=sys.stderr, flush=True)
+        os._exit(130)
+    old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    try: yield
+    finally:
+        for s, h in old.items(): signal.signal(s, h)
+
 # %% ../nbs/97_cli.ipynb #155b078e
 def reproduce_main(argv: list[str] | None = None):
     "`coldstart-reproduce [--preset NAME] [--stages a,b] [--launch MODE] [key=value ...] [--print-recipe]`: run the pipeline."
@@ -92,17 +121,22 @@ def reproduce_main(argv: list[str] | None = None):
     if pins: print("CPU kernels pinned to AVX2 for the same numbers across x86-64 machines (core.pin_cpu_numerics): "
                    + " ".join(f"{k}={v}" for k, v in pins.items()))
     t0, seconds = time.time(), {}
+    with stop_on_interrupt(f"coldstart-reproduce --preset {a.preset}"):
+        run_steps(steps, a.preset, per_step, a.launch, seconds)
+    if seconds: record_times(a.preset, seconds)
+    print(f"\npipeline finished in {time.time() - t0:.0f}s\n\n" + summarize(preset=a.preset))
+
+def run_steps(steps: list, preset: str, per_step: dict, launch: str, seconds: dict) -> None:
+    "Run the steps in order (notebook or `accelerate launch`), recording each one's wall time in `seconds`."
     for s in steps:
         t, over = time.time(), per_step[s.name]
-        if use_launcher(s, a.preset, over, a.launch):
-            cmd = launch_command(s, a.preset, over)
+        if use_launcher(s, preset, over, launch):
+            cmd = launch_command(s, preset, over)
             print(f"== step {s.name}: {' '.join(cmd)}", flush=True)
             subprocess.run(cmd, check=True, cwd=project_path())
         else:
-            print(f"== step {s.name}: {s.notebook} (preset {s.preset(a.preset)}{', overrides ' + str(over) if over else ''})", flush=True)
-            out = run_notebook(s, a.preset, over)
+            print(f"== step {s.name}: {s.notebook} (preset {s.preset(preset)}{', overrides ' + str(over) if over else ''})", flush=True)
+            out = run_notebook(s, preset, over)
             print(f"   executed notebook: {out.relative_to(project_path())}", flush=True)
         seconds[s.name] = round(time.time() - t, 1)
         print(f"   done in {seconds[s.name]:.0f}s", flush=True)
-    if seconds: record_times(a.preset, seconds)
-    print(f"\npipeline finished in {time.time() - t0:.0f}s\n\n" + summarize(preset=a.preset))
