@@ -4,32 +4,41 @@
 
 # %% ../nbs/40_grpo.ipynb #aafe7b86
 from __future__ import annotations
+import inspect
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from functools import partial
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import torch
+from fastcore.basics import patch
+from trl import GRPOTrainer
 
 from .core import project_path, resolve, set_seed
 from .recipes import Config, register_recipe
 from .embedded import parse_data_spec
+from .grading import accuracy_reward, format_reward
+from .reflection import pattern_log, reflection_log
 from .train import (PreflightError, add_lora, apply_freezing, check_world_size, finished_stage, image_tokens, preflight,
                                 require_rows, train_to_final, zero_stage)
 
 # %% auto #0
-__all__ = ['group_advantages', 'zero_variance_groups', 'k3_kl', 'grpo_token_loss', 'GRPORecipe', 'batch_plan', 'grpo_memory',
-           'grpo_config', 'RecordingReward', 'collapse_image_tokens', 'select_groups', 'rl_dataset', 'reward_functions',
-           'reward_weights', 'train_grpo']
+__all__ = ['REWARDS', 'group_advantages', 'zero_variance_groups', 'k3_kl', 'grpo_token_loss', 'GRPORecipe', 'batch_plan',
+           'grpo_memory', 'grpo_config', 'register_reward', 'graded_accuracy', 'RecordingReward', 'reward_functions',
+           'reward_weights', 'total_reward', 'rollout_metrics', 'select_groups', 'dynamic_sample', 'PaperGRPOTrainer',
+           'collapse_image_tokens', 'rl_dataset', 'train_grpo']
 
 # %% ../nbs/40_grpo.ipynb #eb6cdbf1
 def group_advantages(rewards: torch.Tensor, # (B,) one per response, each group's G responses next to each other
                      group_size: int, # G
-                     eps: float = 1e-6) -> torch.Tensor:
-    "Per-response advantages: reward minus its group mean, over the group's unbiased std + eps."
-    r = rewards.view(-1, group_size).to(torch.float64)                                   # (N, G)
-    adv = (r - r.mean(1, keepdim=True)) / (r.std(1, unbiased=True, keepdim=True) + eps)  # (N, G)
-    return adv.view(-1).to(rewards.dtype)                                                 # (B,)
+                     eps: float = 1e-6, # added to the std (EasyR1: 1e-6)
+                     centred: bool = False # `rewards` are already minus their group mean (TRL's advantages): only divide
+                    ) -> torch.Tensor:
+    "Per-response advantages: reward minus its group mean, over the group's unbiased std + eps (in the rewards' dtype)."
+    r = rewards.view(-1, group_size)                                     # (N, G)
+    d = r if centred else r - r.mean(1, keepdim=True)                    # (N, G) deviations from the group mean
+    return (d / (r.std(1, unbiased=True, keepdim=True) + eps)).view(-1)  # (B,)
 
 def zero_variance_groups(rewards: torch.Tensor, # (B,)
                          group_size: int) -> torch.Tensor:
@@ -196,9 +205,27 @@ def grpo_config(r: GRPORecipe, out: Path):
                       save_steps=r.save_steps, save_total_limit=r.save_total_limit, report_to="none", seed=r.seed, data_seed=r.seed,
                       use_cpu=not cuda, dataloader_num_workers=0, log_completions=False, **kw)
 
-# %% ../nbs/40_grpo.ipynb #b3c2c0cf
+# %% ../nbs/40_grpo.ipynb #7990983c
+REWARDS: dict[str, Callable] = {}   # reward name (as a recipe's `reward` string names it) -> function with TRL's signature
+
+def register_reward(name: str # the name recipes use ('accuracy' in 'accuracy:1,format:0.1')
+                   ) -> Callable:
+    "Decorator: add a reward function `(completions, **columns) -> list[float]` to `REWARDS` under `name`."
+    def add(fn: Callable) -> Callable:
+        REWARDS[name] = fn
+        return fn
+    return add
+
+register_reward("format")(format_reward)
+
+@register_reward("accuracy")
+def graded_accuracy(completions: list, reward_mode: str = "paper", **columns) -> list[float]:
+    "1.0 when the completion's final answer equals the gold answer (graded in `reward_mode`, a recipe field), else 0.0."
+    return accuracy_reward(completions, mode=reward_mode, **columns)
+
+# %% ../nbs/40_grpo.ipynb #280d5542
 class RecordingReward:
-    "Wraps a TRL reward function and keeps the last batch's completions and rewards (for reflection logging)."
+    "Wraps a TRL reward function and keeps the last batch's completions and rewards (for the rollout metrics)."
     def __init__(self, fn, name: str):
         self.fn, self.__name__, self.last = fn, name, ([], [])
     def __call__(self, completions, **kw):
@@ -206,6 +233,43 @@ class RecordingReward:
         self.last = (list(completions), list(out))
         return out
 
+def reward_functions(r: GRPORecipe) -> list:
+    "The recipe's reward functions from `REWARDS`, given the recipe fields their signatures name, each recording its last batch."
+    known, out = {f.name for f in fields(r)}, []
+    for part in r.reward.split(","):
+        name = part.split(":")[0].strip()
+        if name not in REWARDS: raise ValueError(f"unknown reward {name!r}; known: {sorted(REWARDS)} (add one with @register_reward)")
+        fn = REWARDS[name]
+        bound = {k: getattr(r, k) for k in inspect.signature(fn).parameters if k in known}
+        out.append(RecordingReward(partial(fn, **bound) if bound else fn, name))
+    return out
+
+def reward_weights(r: GRPORecipe) -> list[float]:
+    "The weight of each reward function, in the recipe's order ('accuracy:1,format:0.1'; 1 when not given)."
+    return [float(p.split(":")[1]) if ":" in p else 1.0 for p in r.reward.split(",")]
+
+def total_reward(funcs: Sequence, # reward functions that scored the same batch
+                 weights: Sequence[float] | torch.Tensor # one per function (TRL's `reward_weights`)
+                ) -> tuple[list, torch.Tensor] | None:
+    "The last batch's completions and weighted total reward (B,), summed as TRL sums it; None unless every function recorded it."
+    if not funcs or not all(isinstance(f, RecordingReward) and f.last[0] for f in funcs): return None
+    per = torch.stack([torch.tensor([math.nan if v is None else v for v in f.last[1]], dtype=torch.float32) for f in funcs], 1)  # (B, F)
+    return funcs[0].last[0], (per * torch.as_tensor(weights, dtype=torch.float32).unsqueeze(0)).nansum(dim=1)         # (B,)
+
+# %% ../nbs/40_grpo.ipynb #58965e86
+def rollout_metrics(rewards: torch.Tensor, # (B,) this process's rollouts' total reward, each group's G responses together
+                    group_size: int, # G
+                    completions: Sequence | None = None, # the same rollouts' completions (None: only the zero-variance share)
+                    pattern: str = "" # regex of a tracked reasoning strategy ('': none)
+                   ) -> dict:
+    "Share of zero-variance groups; with the completions, the reflection (and pattern) rate and the accuracy split."
+    out = {"frac_zero_variance_groups": zero_variance_groups(rewards, group_size).float().mean().item()}
+    if completions:
+        out.update(reflection_log(completions, rewards.tolist()))
+        if pattern: out.update(pattern_log(completions, rewards.tolist(), pattern))
+    return out
+
+# %% ../nbs/40_grpo.ipynb #b3c2c0cf
 def _rows(out: dict, n: int) -> list[dict]:
     "Split a TRL rollout batch into unpadded per-row dicts (pixel values per row)."
     from trl.trainer.utils import split_pixel_values_by_grid
@@ -250,6 +314,65 @@ def _stack(rows: list[dict], pad_id: int) -> dict:
     out["num_items_in_batch"] = out["completion_mask"].sum()
     return unsplit_pixel_values_by_grid(out)
 
+def select_groups(batches: list[torch.Tensor], group_size: int, want: int) -> list[tuple[int, int]]:
+    "Pick `want` groups (batch index, group index) from successive reward batches, preferring groups with reward variance."
+    good, rest = [], []
+    for bi, r in enumerate(batches):
+        for gi, zero in enumerate(zero_variance_groups(r, group_size).tolist()): (rest if zero else good).append((bi, gi))
+    return (good + rest)[:want]
+
+def dynamic_sample(batch: dict, # a TRL rollout batch, advantages scaled
+                   rewards: torch.Tensor, # (B,) its total rewards
+                   group_size: int, # G
+                   max_refills: int, # most fresh rollouts
+                   more: Callable, # () -> (rollout batch, its total rewards) of as many fresh prompts
+                   pad_id: int # the tokenizer's pad id, to re-pad the rows
+                  ) -> tuple[dict, dict]:
+    "The batch with its zero-variance groups swapped for groups with variance from up to `max_refills` fresh rollouts, and metrics."
+    G, n = group_size, batch["prompt_ids"].shape[0]
+    rewards_all, rows_all = [rewards], [_rows(batch, n)]
+    for _ in range(max_refills):
+        if sum((~zero_variance_groups(r, G)).sum().item() for r in rewards_all) >= n // G: break
+        extra, r = more()
+        rewards_all.append(r)
+        rows_all.append(_rows(extra, n))
+    picked = select_groups(rewards_all, G, n // G)
+    out = _stack([rows_all[bi][gi * G + j] for bi, gi in picked for j in range(G)], pad_id)
+    kept = torch.stack([rewards_all[bi].view(-1, G)[gi] for bi, gi in picked]).view(-1)
+    return out, {"frac_zero_variance_after_refill": zero_variance_groups(kept, G).float().mean().item(),
+                 "refill_rounds": float(len(rewards_all) - 1)}
+
+# %% ../nbs/40_grpo.ipynb #29a4b3bb
+class PaperGRPOTrainer(GRPOTrainer):
+    "TRL's GRPOTrainer with the paper's advantage epsilon and clamped-KL loss, dynamic sampling and rollout metrics."
+    def __init__(self, *args,
+                 recipe: GRPORecipe, # the run's settings (loss, advantage epsilon, dynamic sampling, tracked pattern)
+                 refill_dataset=None, # prompts that refill zero-variance groups (dynamic sampling), taken in order
+                 **kwargs): # everything `GRPOTrainer` takes
+        super().__init__(*args, **kwargs)
+        self.recipe, self._refill_ds, self._refill_pos = recipe, refill_dataset, 0
+        self.reward_funcs = [RecordingReward(f, n) if inspect.isfunction(f) and not inspect.iscoroutinefunction(f) else f
+                             for f, n in zip(self.reward_funcs, self.reward_func_names)]
+
+# %% ../nbs/40_grpo.ipynb #06fb196a
+@patch
+def get_decay_parameter_names(self: PaperGRPOTrainer, model) -> list[str]:
+    "Every parameter when `decay_all_params` (EasyR1's optimizer: no bias/norm exemption); else the HF default."
+    if self.recipe.decay_all_params: return [n for n, _ in model.named_parameters()]
+    return super(PaperGRPOTrainer, self).get_decay_parameter_names(model)
+
+# %% ../nbs/40_grpo.ipynb #47710c21
+@patch
+def _scale_advantages(self: PaperGRPOTrainer, out: dict, # this process's TRL rollout batch (advantages centred per group)
+                      G: int) -> dict:
+    "The batch with its advantages over their group's std + `adv_eps`: `group_advantages` of every process's, then this slice."
+    adv = out["advantages"]                                                             # (b,) this process's
+    full = self.accelerator.gather(adv)                                                 # (B,) every process's: groups whole
+    start = self.accelerator.process_index * adv.shape[0]
+    out["advantages"] = group_advantages(full, G, self.recipe.adv_eps, centred=True)[start:start + adv.shape[0]]   # (b,)
+    return out
+
+# %% ../nbs/40_grpo.ipynb #c1c246f9
 def collapse_image_tokens(ids: Sequence[int], image_token_id: int) -> list[int]:
     "Prompt ids with every run of `image_token_id` cut to one token: the form vLLM expands itself from the images it is given."
     out = []
@@ -259,103 +382,73 @@ def collapse_image_tokens(ids: Sequence[int], image_token_id: int) -> list[int]:
         out.append(t)
     return out
 
-def select_groups(batches: list[torch.Tensor], group_size: int, want: int) -> list[tuple[int, int]]:
-    "Pick `want` groups (batch index, group index) from successive reward batches, preferring groups with reward variance."
-    good, rest = [], []
-    for bi, r in enumerate(batches):
-        for gi, zero in enumerate(zero_variance_groups(r, group_size).tolist()): (rest if zero else good).append((bi, gi))
-    return (good + rest)[:want]
+# %% ../nbs/40_grpo.ipynb #eb8bcb66
+@patch
+def _generate_single_turn(self: PaperGRPOTrainer, prompt_ids, images, multimodal_fields, num_generations, *args, **kwargs):
+    "vLLM gets each image placeholder once (it expands it from the images); HF generation and the loss keep the expanded ids."
+    if self.use_vllm and images is not None:
+        tok = self.processing_class.image_token_id
+        prompt_ids = [collapse_image_tokens(p, tok) for p in prompt_ids]
+    return super(PaperGRPOTrainer, self)._generate_single_turn(prompt_ids, images, multimodal_fields, num_generations, *args, **kwargs)
 
-# %% ../nbs/40_grpo.ipynb #29a4b3bb
-def _grpo_trainer_cls():
-    "The subclass is built on first use, so importing this module does not import TRL."
-    from trl import GRPOTrainer
-    from coldstart_nb.reflection import pattern_log, reflection_log
+# %% ../nbs/40_grpo.ipynb #d6bc5b9e
+@patch
+def _refill_inputs(self: PaperGRPOTrainer, n_prompts: int, G: int) -> list[dict]:
+    "The next `n_prompts` rows of the refill dataset (cycling), each repeated G times."
+    ds, rows = self._refill_ds, []
+    for _ in range(n_prompts):
+        ex = ds[self._refill_pos % len(ds)]
+        self._refill_pos += 1
+        rows += [ex] * G
+    return rows
 
-    class PaperGRPOTrainer(GRPOTrainer):
-        "TRL's GRPOTrainer with the paper's advantage epsilon and clamped-KL loss, dynamic sampling and reflection logging."
-        def __init__(self, *args, recipe: GRPORecipe, refill_dataset=None, **kwargs):
-            super().__init__(*args, **kwargs)
-            self.recipe, self._refill_ds, self._refill_pos = recipe, refill_dataset, 0
+# %% ../nbs/40_grpo.ipynb #bf19eb99
+@patch
+def _rollout(self: PaperGRPOTrainer, inputs: list[dict], G: int) -> tuple[dict, list | None, torch.Tensor]:
+    "One TRL rollout with the paper's advantages, its completions and total reward (None and the advantages when unrecorded)."
+    out = self._scale_advantages(super(PaperGRPOTrainer, self)._generate_and_score_completions(inputs), G)
+    last = total_reward(self.reward_funcs, self.reward_weights)
+    return (out, *last) if last else (out, None, out["advantages"].detach().cpu())
 
-        def get_decay_parameter_names(self, model) -> list[str]:
-            "EasyR1's optimizer decays every parameter (no bias/norm exemption); the HF default when `decay_all_params` is off."
-            if self.recipe.decay_all_params: return [n for n, _ in model.named_parameters()]
-            return super().get_decay_parameter_names(model)
+# %% ../nbs/40_grpo.ipynb #bd36ce8a
+@patch
+def _generate_and_score_completions(self: PaperGRPOTrainer, inputs):
+    "A rollout batch with the paper's advantages and its metrics; with `dynamic_sampling`, zero-variance groups refilled."
+    mode, r = "train" if self.model.training else "eval", self.recipe
+    G = self.num_generations if mode == "train" else self.num_generations_eval
+    out, completions, rewards = self._rollout(inputs, G)
+    for k, v in rollout_metrics(rewards, G, completions, r.track_pattern).items(): self._metrics[mode][k].append(v)
+    if mode == "train" and r.dynamic_sampling and self._refill_ds is not None and zero_variance_groups(rewards, G).any():
+        if self.accelerator.num_processes > 1: raise NotImplementedError("dynamic sampling runs on a single process")
+        n = out["prompt_ids"].shape[0]
+        def more():
+            batch, _, total = self._rollout(self._refill_inputs(n // G, G), G)
+            return batch, total
+        out, met = dynamic_sample(out, rewards, G, r.max_refills, more, self.processing_class.tokenizer.pad_token_id)
+        out = {k: (v.to(self.accelerator.device) if torch.is_tensor(v) else v) for k, v in out.items()}
+        for k, v in met.items(): self._metrics[mode][k].append(v)
+    return out
 
-        def _scale_advantages(self, out: dict, G: int) -> dict:
-            adv = out["advantages"]
-            local = adv.shape[0]
-            full = self.accelerator.gather(adv)
-            std = full.view(-1, G).std(1, unbiased=True).repeat_interleave(G)
-            start = self.accelerator.process_index * local
-            out["advantages"] = adv / (std[start:start + local] + self.recipe.adv_eps)
-            return out
-
-        def _generate_single_turn(self, prompt_ids, images, multimodal_fields, num_generations, *args, **kwargs):
-            "vLLM gets each image placeholder once (it expands it from the images); HF generation and the loss keep the expanded ids."
-            if self.use_vllm and images is not None:
-                tok = self.processing_class.image_token_id
-                prompt_ids = [collapse_image_tokens(p, tok) for p in prompt_ids]
-            return super()._generate_single_turn(prompt_ids, images, multimodal_fields, num_generations, *args, **kwargs)
-
-        def _refill_inputs(self, n_prompts: int, G: int) -> list[dict]:
-            ds, rows = self._refill_ds, []
-            for _ in range(n_prompts):
-                ex = ds[self._refill_pos % len(ds)]
-                self._refill_pos += 1
-                rows += [ex] * G
-            return rows
-
-        def _generate_and_score_completions(self, inputs):
-            mode = "train" if self.model.training else "eval"
-            G = self.num_generations if mode == "train" else self.num_generations_eval
-            out = self._scale_advantages(super()._generate_and_score_completions(inputs), G)
-            acc = next((f for f in self.reward_funcs if isinstance(f, RecordingReward) and f.__name__ == "accuracy"), None)
-            rewards = torch.tensor(acc.last[1], dtype=torch.float32) if acc and acc.last[1] else out["advantages"].detach().cpu()
-            zero = zero_variance_groups(rewards, G)
-            self._metrics[mode]["frac_zero_variance_groups"].append(zero.float().mean().item())
-            if acc and acc.last[0]:
-                log = reflection_log(acc.last[0], acc.last[1])
-                if self.recipe.track_pattern: log.update(pattern_log(acc.last[0], acc.last[1], self.recipe.track_pattern))
-                for k, v in log.items(): self._metrics[mode][k].append(v)
-            if mode == "train" and self.recipe.dynamic_sampling and zero.any() and self._refill_ds is not None:
-                if self.accelerator.num_processes > 1: raise NotImplementedError("dynamic sampling runs on a single process")
-                n = out["prompt_ids"].shape[0]
-                batches, rows_all = [rewards], [_rows(out, n)]
-                for _ in range(self.recipe.max_refills):
-                    if sum((~zero_variance_groups(r, G)).sum().item() for r in batches) >= n // G: break
-                    extra = self._scale_advantages(super()._generate_and_score_completions(self._refill_inputs(n // G, G)), G)
-                    batches.append(torch.tensor(acc.last[1], dtype=torch.float32))
-                    rows_all.append(_rows(extra, n))
-                picked = select_groups(batches, G, n // G)
-                rows = [rows_all[bi][gi * G + j] for bi, gi in picked for j in range(G)]
-                out = _stack(rows, self.processing_class.tokenizer.pad_token_id)
-                out = {k: (v.to(self.accelerator.device) if torch.is_tensor(v) else v) for k, v in out.items()}
-                kept = torch.stack([batches[bi].view(-1, G)[gi] for bi, gi in picked]).view(-1)
-                self._metrics[mode]["frac_zero_variance_after_refill"].append(zero_variance_groups(kept, G).float().mean().item())
-                self._metrics[mode]["refill_rounds"].append(float(len(batches) - 1))
-            return out
-
-        def _compute_loss(self, model, inputs):
-            mode = "train" if self.model.training else "eval"
-            prompt_ids, prompt_mask = inputs["prompt_ids"], inputs["prompt_mask"]
-            completion_ids, completion_mask = inputs["completion_ids"], inputs["completion_mask"]
-            input_ids = torch.cat([prompt_ids, completion_ids], dim=1)
-            attention_mask = torch.cat([prompt_mask, completion_mask], dim=1)
-            logps, _, _ = self._get_per_token_logps_and_entropies(
-                model, input_ids, attention_mask, completion_ids.size(1), compute_entropy=False,
-                pixel_values=inputs.get("pixel_values"), image_grid_thw=inputs.get("image_grid_thw"), num_images=inputs.get("num_images"),
-                mm_token_type_ids=inputs.get("mm_token_type_ids"))
-            old = inputs.get("old_per_token_logps")
-            old = logps.detach() if old is None else old
-            r = self.recipe
-            loss, met = grpo_token_loss(logps, old, inputs["advantages"], completion_mask, inputs.get("ref_per_token_logps"),
-                                        r.clip_low, r.clip_high, r.dual_clip, self.beta, r.kl_clamp)
-            for k, v in met.items(): self._metrics[mode][k].append(v)
-            return loss / (self.current_gradient_accumulation_steps if mode == "train" else 1.0)
-
-    return PaperGRPOTrainer
+# %% ../nbs/40_grpo.ipynb #b51d3311
+@patch
+def _compute_loss(self: PaperGRPOTrainer, model, inputs):
+    "`grpo_token_loss` of a micro-batch on TRL's per-token log-probabilities, over the accumulation steps; logs its metrics."
+    mode = "train" if self.model.training else "eval"
+    prompt_ids, prompt_mask = inputs["prompt_ids"], inputs["prompt_mask"]
+    completion_ids, completion_mask = inputs["completion_ids"], inputs["completion_mask"]
+    input_ids = torch.cat([prompt_ids, completion_ids], dim=1)
+    attention_mask = torch.cat([prompt_mask, completion_mask], dim=1)
+    logps, _, _ = self._get_per_token_logps_and_entropies(
+        model, input_ids, attention_mask, completion_ids.size(1), compute_entropy=False,
+        pixel_values=inputs.get("pixel_values"), image_grid_thw=inputs.get("image_grid_thw"), num_images=inputs.get("num_images"),
+        mm_token_type_ids=inputs.get("mm_token_type_ids"))
+    old = inputs.get("old_per_token_logps")
+    old = logps.detach() if old is None else old
+    r = self.recipe
+    loss, met = grpo_token_loss(logps, old, inputs["advantages"], completion_mask, inputs.get("ref_per_token_logps"),
+                                r.clip_low, r.clip_high, r.dual_clip, self.beta, r.kl_clamp)
+    for k, v in met.items(): self._metrics[mode][k].append(v)
+    return loss / (self.current_gradient_accumulation_steps if mode == "train" else 1.0)
 
 # %% ../nbs/40_grpo.ipynb #e7772235
 def rl_dataset(spec: str, rl_system: str = "", limit: int | None = None,
@@ -392,21 +485,6 @@ def rl_dataset(spec: str, rl_system: str = "", limit: int | None = None,
     else: os.replace(tmp, final)   # atomic: ranks building the same data at once agree on the file
     return datasets.Dataset.from_file(str(final))
 
-def reward_functions(r: GRPORecipe) -> list:
-    "The recipe's reward functions (TRL signature), wrapped to record the last batch."
-    from coldstart_nb.grading import accuracy_reward, format_reward
-    fns = {"accuracy": lambda completions, **kw: accuracy_reward(completions, mode=r.reward_mode, **kw), "format": format_reward}
-    out = []
-    for part in r.reward.split(","):
-        name = part.split(":")[0].strip()
-        if name not in fns: raise ValueError(f"unknown reward {name!r}; known: {sorted(fns)}")
-        out.append(RecordingReward(fns[name], name))
-    return out
-
-def reward_weights(r: GRPORecipe) -> list[float]:
-    "The weight of each reward function, in the recipe's order ('accuracy:1,format:0.1'; 1 when not given)."
-    return [float(p.split(":")[1]) if ":" in p else 1.0 for p in r.reward.split(",")]
-
 def train_grpo(r: GRPORecipe, model=None, processor=None, dataset=None, callbacks=None, check: bool = True,
                reward_funcs: list | None = None):
     "Run GRPO by the recipe (one process, or each rank under `accelerate launch`); returns (trainer, preflight report)."
@@ -437,8 +515,8 @@ def train_grpo(r: GRPORecipe, model=None, processor=None, dataset=None, callback
         if not mem["fits"]:
             raise PreflightError(f"estimated peak {mem['peak']} GiB per GPU exceeds gpu_memory_gb={r.gpu_memory_gb} ({mem}): "
                                  "lower micro_batch, vllm_gpu_memory_utilization or max_pixels, turn vllm_sleep on, or use more GPUs")
-    trainer = _grpo_trainer_cls()(model=model, reward_funcs=reward_funcs or reward_functions(r), args=cfg, train_dataset=ds,
-                                  processing_class=processor, callbacks=callbacks, recipe=r,
-                                  refill_dataset=ds.shuffle(seed=r.seed + 1) if r.dynamic_sampling else None)
+    trainer = PaperGRPOTrainer(model=model, reward_funcs=reward_funcs or reward_functions(r), args=cfg, train_dataset=ds,
+                               processing_class=processor, callbacks=callbacks, recipe=r,
+                               refill_dataset=ds.shuffle(seed=r.seed + 1) if r.dynamic_sampling else None)
     train_to_final(trainer, processor, out, fp, r.resume, r.lora, r.min_pixels, r.max_pixels)   # the policy; the reference stays the start
     return trainer, report

@@ -64,7 +64,7 @@ def test_paper_sft_presets_hand_grpo_its_pixels(size):
 
 def test_grpo_decays_every_parameter(tiny_model_dir, tmp_path):
     "EasyR1's AdamW has one group with weight decay on every parameter; HF's default exempts biases and norms."
-    from coldstart_nb.grpo import _grpo_trainer_cls, grpo_config, reward_functions, rl_dataset
+    from coldstart_nb.grpo import PaperGRPOTrainer, grpo_config, reward_functions, rl_dataset
     from coldstart_nb.models import load_model, load_processor
     from coldstart_nb.embedded import ensure_embedded
     ensure_embedded(progress=False)
@@ -72,8 +72,8 @@ def test_grpo_decays_every_parameter(tiny_model_dir, tmp_path):
     for decay_all in (True, False):
         r = load_recipe("grpo", "tiny", GRPORecipe, output_dir=str(tmp_path), decay_all_params=decay_all)
         model = load_model(tiny_model_dir, device="cpu")
-        t = _grpo_trainer_cls()(model=model, reward_funcs=reward_functions(r), args=grpo_config(r, tmp_path),
-                                train_dataset=rl_dataset(r.train_data, limit=8), processing_class=load_processor(tiny_model_dir), recipe=r)
+        t = PaperGRPOTrainer(model=model, reward_funcs=reward_functions(r), args=grpo_config(r, tmp_path),
+                             train_dataset=rl_dataset(r.train_data, limit=8), processing_class=load_processor(tiny_model_dir), recipe=r)
         opt = t.create_optimizer()
         decayed = sum(len(g["params"]) for g in opt.param_groups if g["weight_decay"] == r.weight_decay)
         groups[decay_all] = (decayed, sum(1 for p in model.parameters() if p.requires_grad))

@@ -11,7 +11,7 @@ import torch
 from trl.data_utils import prepare_multimodal_messages
 from trl.generation import vllm_generation as vg
 
-from coldstart_nb.grpo import GRPORecipe, _grpo_trainer_cls, collapse_image_tokens, grpo_config, reward_functions, rl_dataset
+from coldstart_nb.grpo import GRPORecipe, PaperGRPOTrainer, collapse_image_tokens, grpo_config, reward_functions, rl_dataset
 from coldstart_nb.models import load_model, load_processor
 from coldstart_nb.embedded import ensure_embedded
 from coldstart_nb.recipes import load_recipe
@@ -36,8 +36,8 @@ def trainer_and_rows(tiny_model_dir, tmp_path, monkeypatch):
     r = load_recipe("grpo", "tiny", GRPORecipe, output_dir=str(tmp_path))
     proc = load_processor(tiny_model_dir, min_pixels=r.min_pixels, max_pixels=r.max_pixels)
     ds = rl_dataset(r.train_data, limit=4)
-    t = _grpo_trainer_cls()(model=load_model(tiny_model_dir, device="cpu"), reward_funcs=reward_functions(r), args=grpo_config(r, tmp_path),
-                            train_dataset=ds, processing_class=proc, recipe=r)
+    t = PaperGRPOTrainer(model=load_model(tiny_model_dir, device="cpu"), reward_funcs=reward_functions(r), args=grpo_config(r, tmp_path),
+                         train_dataset=ds, processing_class=proc, recipe=r)
     gen = vg.VLLMGeneration.__new__(vg.VLLMGeneration)
     gen.__dict__.update(accelerator=t.accelerator, temperature=r.temperature, top_p=r.top_p, top_k=-1, min_p=None, repetition_penalty=1.0,
                         max_completion_length=r.max_completion_length, mode="colocate", enable_sleep_mode=False, _llm_weights_sleeping=False,
