@@ -84,8 +84,8 @@ def stop_on_interrupt(what: str = "the run"):
     "While inside: SIGINT/SIGTERM stop every process this one started and exit 130, saying how to resume."
     def handler(signum, frame):
         n = stop_tree()
-        print(f"\n{signal.Signals(signum).name}: stopped {what} and {n} process(es) it started. Stores and checkpoints written so far are kept: "
-              "run the same command again to resume.", file=sys.stderr, flush=True)
+        print(f"\n{signal.Signals(signum).name}: stopped {what} and {n} process(es) it started. Stores and checkpoints "
+              "written so far are kept: run the same command again to resume.", file=sys.stderr, flush=True)
         os._exit(130)
     old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
     try: yield

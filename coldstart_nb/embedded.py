@@ -80,17 +80,20 @@ def load_data(spec: str, # 'synth:<dir>', '<source>' or '<source>:<local copy>',
               limit: int | None = None, # rows read from each source (None: all)
               on_error: str = "raise" # a source's bad row: 'raise' stops at it, 'skip' counts it
              ) -> list:
-    "The problems (`data.Sample`s) a spec names, every part in order; synthetic data is built when missing."
-    from coldstart_nb.data import SOURCES, load_source
+    "The problems (`data.Samples`, with the rows a source skipped) a spec names, every part in order; synthetic data is built when missing."
+    from coldstart_nb.data import SOURCES, Samples, load_source
     from coldstart_nb.synth import load_split
-    out = []
+    out = Samples(source=str(spec))
     for part in [p.strip() for p in str(spec).split(",") if p.strip()]:
         kind, path = parse_data_spec(part)
         name, _, local = part.partition(":")
         if kind == "synth":
             ensure_embedded(path, None)
-            out += list(load_split(project_path(path), split))
-        elif kind == "" and name in SOURCES: out += list(load_source(name, local or None, limit=limit, on_error=on_error))
+            out += load_split(project_path(path), split)
+        elif kind == "" and name in SOURCES:
+            got = load_source(name, local or None, limit=limit, on_error=on_error)
+            out += got
+            out.skipped += got.skipped
         else:
             raise ValueError(f"data spec {part!r} names no problems: use 'synth:<dir>', a source ({', '.join(sorted(SOURCES))}) "
                              "optionally as '<source>:<local copy>', or several joined by commas" +

@@ -94,7 +94,8 @@ class EvalRecipe(Config):
     track_pattern: str = ""                    # regex of a reasoning strategy: its share of responses and accuracy with/without
 
     limits: ClassVar[dict] = {"limit": NON_NEGATIVE, "max_new_tokens": Range(1), "batch_size": Range(1), "sampled_n": NON_NEGATIVE,
-                              "sampled_temperature": NON_NEGATIVE, "sampled_top_p": Range(0, 1, low_open=True), "sampled_limit": NON_NEGATIVE,
+                              "sampled_temperature": NON_NEGATIVE, "sampled_top_p": Range(0, 1, low_open=True),
+                              "sampled_limit": NON_NEGATIVE,
                               "grader_timeout": POSITIVE, "grader_workers": NON_NEGATIVE}
 
     def model_list(self) -> list[tuple[str, str]]:

@@ -9,18 +9,18 @@ import math
 from dataclasses import dataclass, fields
 from functools import partial
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, ClassVar, Sequence
 
 import torch
 from fastcore.basics import patch
 from trl import GRPOTrainer
 
 from .core import project_path, resolve, set_seed
-from .recipes import Config, register_recipe
+from .recipes import NON_NEGATIVE, POSITIVE, STEPS, Config, Range, register_recipe
 from .embedded import parse_data_spec
 from .grading import accuracy_reward, format_reward
 from .reflection import pattern_log, reflection_log
-from .train import (PreflightError, add_lora, apply_freezing, check_world_size, finished_stage, image_tokens, preflight,
+from .train import (add_lora, apply_freezing, check_world_size, estimate_memory, finished_stage, image_tokens, preflight,
                                 require_rows, train_to_final, zero_stage)
 
 # %% auto #0
@@ -140,6 +140,28 @@ class GRPORecipe(Config):
     gpu_memory_gb: float = 80.0              # device memory the preflight checks against
     seed: int = 42                           # seed
 
+    limits: ClassVar[dict] = {"num_generations": Range(2), "temperature": NON_NEGATIVE, "top_p": Range(0, 1, low_open=True),
+                              "max_prompt_length": Range(1), "max_completion_length": Range(1), "min_pixels": Range(1),
+                              "max_pixels": Range(1), "prompts_per_rollout": Range(1), "prompts_per_update": Range(1),
+                              "micro_batch": Range(1), "num_gpus": Range(1), "episodes": POSITIVE, "max_steps": STEPS, "lr": POSITIVE,
+                              "weight_decay": NON_NEGATIVE, "max_grad_norm": POSITIVE, "beta": NON_NEGATIVE, "kl_clamp": POSITIVE,
+                              "clip_low": Range(0, 1, True, True), "clip_high": Range(0, low_open=True),
+                              "dual_clip": Range(1, low_open=True),
+                              "adv_eps": POSITIVE, "lora_r": Range(1), "lora_alpha": Range(1), "lora_dropout": Range(0, 1, high_open=True),
+                              "max_refills": NON_NEGATIVE, "vllm_tensor_parallel_size": Range(1),
+                              "vllm_gpu_memory_utilization": Range(0, 1, low_open=True), "vllm_max_model_length": NON_NEGATIVE,
+                              "logging_steps": Range(1), "save_steps": Range(1), "save_total_limit": Range(1), "gpu_memory_gb": POSITIVE}
+
+    def check(self) -> dict:
+        "Rules between settings: the batch plan divides, the pixel bounds are in order, the dual clip lies above the upper clip."
+        out = {}
+        try: batch_plan(self)
+        except ValueError as e: out["prompts_per_rollout"] = f"{self.prompts_per_rollout} does not fit the batch plan: {e}"
+        if self.max_pixels < self.min_pixels: out["max_pixels"] = f"{self.max_pixels} is below min_pixels {self.min_pixels}"
+        if self.dual_clip <= 1 + self.clip_high:
+            out["dual_clip"] = f"{self.dual_clip} is not above 1 + clip_high = {1 + self.clip_high} (TRL's delta would change the loss)"
+        return out
+
     @property
     def max_length(self) -> int: return self.max_prompt_length + self.max_completion_length
 
@@ -165,19 +187,13 @@ def grpo_memory(r: GRPORecipe, n_params: int, n_trainable: int, hidden: int, lay
     gib, ws, z = 2**30, r.num_gpus, zero_stage(r.deepspeed)
     gpu = gpu_gb or r.gpu_memory_gb
     plan = batch_plan(r)
-    ref = 0 if r.lora or not r.beta else n_params
-    tokens = r.micro_batch * r.max_length
     side = image_tokens(int(math.sqrt(r.max_pixels)), int(math.sqrt(r.max_pixels)), r.min_pixels, r.max_pixels) * 4   # 14x14 patches
-    parts = {"weights": 2 * n_params / (ws if z >= 3 else 1), "reference": 2 * ref / (ws if z >= 3 else 1),
-             # DeepSpeed: fp32 gradients, fp32 master weights + AdamW moments; plain Trainer on bf16 weights: bf16 grads and moments
-             "gradients": (4 if z else 2) * n_trainable / (ws if z >= 2 else 1),
-             "optimizer": (12 if z else 4) * n_trainable / (ws if z >= 1 else 1),
-             "zero3_buffers": 2 * 1e9 if z >= 3 else 0,
-             "activations": tokens * hidden * (2 * layers + 34) if r.gradient_checkpointing else tokens * hidden * 34 * layers,
-             "logits": 2 * 2 * r.micro_batch * r.max_completion_length * vocab,
-             "pixel_buffer": plan["generation_batch_size"] // ws * side * 3 * 2 * 14 * 14 * 4,
+    extra = {"pixel_buffer": plan["generation_batch_size"] // ws * side * 3 * 2 * 14 * 14 * 4,
              "vllm": r.vllm_gpu_memory_utilization * gpu * gib if r.use_vllm else 0}
-    parts = {k: round(v / gib, 2) for k, v in parts.items()}
+    parts = estimate_memory(n_params, n_trainable, hidden, layers, r.micro_batch * r.max_length, z, ws, r.gradient_checkpointing,
+                            frozen_copies=int(bool(r.beta) and not r.lora), logits_tokens=r.micro_batch * r.max_completion_length,
+                            vocab=vocab, extra=extra)   # the trainers' one memory model (`train.estimate_memory`)
+    parts.pop("total")
     resident = sum(parts[k] for k in ("weights", "reference", "gradients", "optimizer", "pixel_buffer"))
     train = resident + parts["zero3_buffers"] + parts["activations"] + parts["logits"] + (0 if r.vllm_sleep else parts["vllm"])
     gen = resident + parts["zero3_buffers"] + parts["vllm"]
@@ -456,18 +472,17 @@ def rl_dataset(spec: str, rl_system: str = "", limit: int | None = None,
                on_error: str = "raise"): # for an adapter: 'skip' counts bad rows instead of stopping at the first
     "GRPO prompts from 'synth:<dir>', an adapter ('rl', 'geometry3k', '<adapter>:<local copy>') or a saved dataset dir (images encoded)."
     import datasets, os, uuid
-    from coldstart_nb.data import SOURCES, load_source
+    from coldstart_nb.data import SOURCES
+    from coldstart_nb.embedded import load_data
     from coldstart_nb.images import write_dataset
     from coldstart_nb.stores import file_digest
     from coldstart_nb.prompts import PromptConfig, rl_example
     kind, path = parse_data_spec(spec)
     name, _, local = spec.partition(":")   # an adapter's name and its optional local copy
     saved = Path(resolve(spec))            # a saved dataset dir
-    if kind == "synth":
-        from coldstart_nb.synth import load_split
-        samples = list(load_split(project_path(path), "train"))[:limit or None]
+    if kind == "synth": samples = load_data(spec, "train")[:limit or None]   # one data-spec language (`embedded.load_data`)
     elif saved.exists(): return datasets.load_from_disk(str(saved))
-    elif name in SOURCES: samples = load_source(name, local or None, limit=limit or None, on_error=on_error)
+    elif name in SOURCES: samples = load_data(spec, limit=limit or None, on_error=on_error)
     else:
         raise ValueError(f"RL dataset {spec!r}: not 'synth:<dir>', a saved dataset dir, "
                          f"or one of {sorted(SOURCES)} (optionally '<name>:<path>')")
@@ -505,16 +520,11 @@ def train_grpo(r: GRPORecipe, model=None, processor=None, dataset=None, callback
     processor.tokenizer.padding_side = "left"
     if r.freeze_vision: apply_freezing(model, vision=False, merger=True, llm=True)
     if r.lora: model = add_lora(model, r.lora_r, r.lora_alpha, r.lora_dropout, r.lora_targets)   # TRL's reference: the adapters disabled
-    report = preflight(model.config, count_params(model), count_params(model, trainable_only=True), r.max_prompt_length,
-                       r.micro_batch * r.max_length, r.min_pixels, r.max_pixels, r.num_gpus, r.deepspeed, r.gradient_checkpointing,
-                       r.gpu_memory_gb, frozen_copies=int(r.beta > 0 and not r.lora)) if check else {}
-    if check:
-        tc = model.config.text_config if hasattr(model.config, "text_config") else model.config
-        mem = report["grpo_memory_gb"] = grpo_memory(r, count_params(model), count_params(model, trainable_only=True), tc.hidden_size,
-                                                      tc.num_hidden_layers, tc.vocab_size)
-        if not mem["fits"]:
-            raise PreflightError(f"estimated peak {mem['peak']} GiB per GPU exceeds gpu_memory_gb={r.gpu_memory_gb} ({mem}): "
-                                 "lower micro_batch, vllm_gpu_memory_utilization or max_pixels, turn vllm_sleep on, or use more GPUs")
+    tc = model.config.text_config if hasattr(model.config, "text_config") else model.config
+    n_all, n_train = count_params(model), count_params(model, trainable_only=True)
+    report = preflight(model.config, n_all, n_train, r.max_prompt_length, r.micro_batch * r.max_length, r.min_pixels, r.max_pixels,
+                       r.num_gpus, r.deepspeed, r.gradient_checkpointing, r.gpu_memory_gb,
+                       memory=grpo_memory(r, n_all, n_train, tc.hidden_size, tc.num_hidden_layers, tc.vocab_size)) if check else {}
     trainer = PaperGRPOTrainer(model=model, reward_funcs=reward_funcs or reward_functions(r), args=cfg, train_dataset=ds,
                                processing_class=processor, callbacks=callbacks, recipe=r,
                                refill_dataset=ds.shuffle(seed=r.seed + 1) if r.dynamic_sampling else None)

@@ -272,4 +272,5 @@ def erank_figure(erank_payload: dict, title: str = "Effective rank per layer") -
     if df.layer.nunique() == 1:
         return alt.Chart(df).mark_bar().encode(x=alt.X("model:N", sort=None), y="erank:Q", color="model:N").properties(
             width=300, height=180, title=title)
-    return alt.Chart(df).mark_line(point=True).encode(x="layer:O", y="erank:Q", color="model:N").properties(width=360, height=200, title=title)
+    return alt.Chart(df).mark_line(point=True).encode(x="layer:O", y="erank:Q", color="model:N").properties(
+        width=360, height=200, title=title)

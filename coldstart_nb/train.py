@@ -71,16 +71,22 @@ def image_tokens(height: int, width: int, min_pixels: int, max_pixels: int) -> i
     return (h // 28) * (w // 28)
 
 def estimate_memory(n_params: int, n_trainable: int, hidden: int, layers: int, tokens_per_device: int, zero_stage: int = 2,
-                    world_size: int = 1, gradient_checkpointing: bool = True, frozen_copies: int = 0) -> dict:
-    "Estimated GB per device: weights (plus frozen copies such as a KL reference), gradients, optimizer state, activations, total."
-    gb = 1024 ** 3
-    weights = 2 * n_params * (1 + frozen_copies) / (world_size if zero_stage >= 3 else 1)
-    grads = 2 * n_trainable / (world_size if zero_stage >= 2 else 1)
-    optim = 12 * n_trainable / (world_size if zero_stage >= 1 else 1)
-    if gradient_checkpointing: acts = tokens_per_device * hidden * (2 * layers + 34)
-    else: acts = tokens_per_device * hidden * 34 * layers
-    parts = {"weights": weights / gb, "gradients": grads / gb, "optimizer": optim / gb, "activations": acts / gb}
-    parts = {k: round(v, 2) for k, v in parts.items()}
+                    world_size: int = 1, gradient_checkpointing: bool = True,
+                    frozen_copies: int = 0, # frozen copies of the weights, such as a KL reference
+                    logits_tokens: int = 0, # tokens whose fp32 logits (and their gradient) are held at once
+                    vocab: int = 0, # vocabulary size (for the logits)
+                    extra: dict | None = None # further parts in bytes (GRPO: pixel buffer, vLLM's share)
+                   ) -> dict:
+    "GiB per device of each part of a training run, and their total: the one memory model of both trainers."
+    gib, shard3 = 2 ** 30, (world_size if zero_stage >= 3 else 1)
+    parts = {"weights": 2 * n_params / shard3, "reference": 2 * n_params * frozen_copies / shard3,
+             # DeepSpeed: fp32 gradients, fp32 master weights + AdamW moments; a plain Trainer on bf16 weights: bf16 grads and moments
+             "gradients": (4 if zero_stage else 2) * n_trainable / (world_size if zero_stage >= 2 else 1),
+             "optimizer": (12 if zero_stage else 4) * n_trainable / (world_size if zero_stage >= 1 else 1),
+             "zero3_buffers": 2 * 1e9 if zero_stage >= 3 else 0,
+             "activations": tokens_per_device * hidden * ((2 * layers + 34) if gradient_checkpointing else 34 * layers),
+             "logits": 2 * 2 * logits_tokens * vocab, **(extra or {})}
+    parts = {k: round(v / gib, 2) for k, v in parts.items()}
     parts["total"] = round(sum(parts.values()), 2)
     return parts
 
@@ -103,15 +109,17 @@ def preflight(model_config, # the model's config (its text config gives the hidd
               gradient_checkpointing: bool = True, # recompute activations in the backward pass
               gpu_memory_gb: float = 80.0, # device memory the estimate must fit
               token_counts: Sequence[tuple[str, int]] = (), # (id, tokens) of samples to check against the limit
-              frozen_copies: int = 0 # frozen copies of the weights, such as a KL reference
+              frozen_copies: int = 0, # frozen copies of the weights, such as a KL reference
+              memory: dict | None = None # a stage's own estimate by the same model (GRPO: `grpo_memory`, checked by its `peak`)
              ) -> dict:
     "Check lengths and memory before training; raises PreflightError with the fix, else returns the report."
     tc = model_config.text_config if hasattr(model_config, "text_config") else model_config
     side = int(math.sqrt(max_pixels))
     worst_image = image_tokens(side, side, min_pixels, max_pixels)
     too_long = [(i, n) for i, n in token_counts if n > length_limit]
-    mem = estimate_memory(n_params, n_trainable, tc.hidden_size, tc.num_hidden_layers, tokens_per_device, zero_stage(deepspeed),
-                          num_gpus, gradient_checkpointing, frozen_copies)
+    mem = memory or estimate_memory(n_params, n_trainable, tc.hidden_size, tc.num_hidden_layers, tokens_per_device, zero_stage(deepspeed),
+                                    num_gpus, gradient_checkpointing, frozen_copies)
+    need = mem.get("peak", mem["total"])
     report = {"length_limit": length_limit, "image_tokens_at_max_pixels": worst_image, "checked_samples": len(token_counts),
               "longest_sample": max((n for _, n in token_counts), default=None), "memory_gb": mem, "gpu_memory_gb": gpu_memory_gb}
     if worst_image >= length_limit:
@@ -121,9 +129,10 @@ def preflight(model_config, # the model's config (its text config gives the hidd
         ids = ", ".join(f"{i} ({n} tokens)" for i, n in too_long[:5])
         raise PreflightError(f"{len(too_long)} sample(s) exceed the length limit {length_limit}: {ids}. "
                              "Lower max_pixels, raise the limit, or filter them.")
-    if mem["total"] > gpu_memory_gb:
-        raise PreflightError(f"estimated {mem['total']} GB per device ({mem}) exceeds {gpu_memory_gb} GB: use more GPUs with ZeRO-2/3, "
-                             "gradient checkpointing, a smaller micro-batch, or LoRA")
+    if need > gpu_memory_gb:
+        raise PreflightError(f"estimated {need} GiB per device ({mem}) exceeds gpu_memory_gb={gpu_memory_gb}: use more GPUs with ZeRO-2/3, "
+                             "gradient checkpointing, a smaller micro-batch, or LoRA (GRPO: also vllm_gpu_memory_utilization, "
+                             "max_pixels or vllm_sleep)")
     return report
 
 # %% ../nbs/30_train.ipynb #7a8bda34
