@@ -10,7 +10,7 @@ import pytest
 import torch
 
 import coldstart_nb.grpo as grpo
-from coldstart_nb.core import load_recipe
+from coldstart_nb.recipes import load_recipe
 from coldstart_nb.embedded import ensure_embedded
 from coldstart_nb.grading import accuracy_reward, completion_text
 from coldstart_nb.grpo import (GRPORecipe, PaperGRPOTrainer, RecordingReward, group_advantages, register_reward, reward_functions,

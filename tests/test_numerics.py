@@ -83,13 +83,27 @@ def test_results_record_the_pins(monkeypatch):
 def test_same_results_ignores_timings_and_paths_but_not_numbers(tmp_path):
     import json
     from conftest import ROOT
-    run = lambda acc, sec, path: {"stage": "eval", "variant": "default", "meta": {"time_utc": sec},
+    run = lambda acc, sec, path: {"stage": "eval", "run": "embedded", "meta": {"time_utc": sec},
                                   "results": {"summary": {"sft/greedy": acc, "seconds": sec}, "models": {"sft": {"path": path}}}}
     for d, acc, sec, path in (("a", 31.5, 10.0, "/home/a/ckpt"), ("b", 31.5, 99.0, "/work/b/ckpt"), ("c", 30.0, 10.0, "/x")):
         (tmp_path / d).mkdir()
-        (tmp_path / d / "eval_default.json").write_text(json.dumps(run(acc, sec, path)))
+        (tmp_path / d / "eval_embedded.json").write_text(json.dumps(run(acc, sec, path)))
     tool = [sys.executable, str(ROOT / "tools" / "same_results.py")]
     same = subprocess.run(tool + [str(tmp_path / "b"), "--ours", str(tmp_path / "a")], capture_output=True, text=True)
     assert same.returncode == 0 and "identical" in same.stdout
     other = subprocess.run(tool + [str(tmp_path / "c"), "--ours", str(tmp_path / "a")], capture_output=True, text=True)
     assert other.returncode == 1 and "summary.sft/greedy: 31.5 vs 30.0" in other.stdout
+
+
+def test_same_results_compares_across_a_rename(tmp_path):
+    "`--other-run`: a run renamed between two results folders (e.g. the preset 'default' that became 'embedded') is still compared."
+    import json
+    from conftest import ROOT
+    for d, name in (("a", "embedded"), ("b", "default")):
+        (tmp_path / d).mkdir()
+        (tmp_path / d / f"eval_{name}.json").write_text(json.dumps({"stage": "eval", "results": {"summary": {"x": 1.0}}}))
+    tool = [sys.executable, str(ROOT / "tools" / "same_results.py")]
+    r = subprocess.run(tool + [str(tmp_path / "b"), "--ours", str(tmp_path / "a"), "--other-run", "default"], capture_output=True, text=True)
+    assert r.returncode == 0 and "eval_embedded.json: identical" in r.stdout, r.stdout + r.stderr
+    r = subprocess.run(tool + [str(tmp_path / "b"), "--ours", str(tmp_path / "a")], capture_output=True, text=True)
+    assert r.returncode == 1 and "missing" in r.stdout

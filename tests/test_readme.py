@@ -21,7 +21,7 @@ def test_readme_story_matches_the_committed_results():
     "The numbers the README's story quotes are the committed run's (a new run that changes them must change the story)."
     import json
     text = " ".join((ROOT / "README.md").read_text().split())
-    res = lambda stage: json.loads((ROOT / "reports" / "results" / f"{stage}_default.json").read_text())["results"]
+    res = lambda stage: json.loads((ROOT / "reports" / "results" / f"{stage}_embedded.json").read_text())["results"]
     ev, refl = res("eval"), res("reflection")
     s = ev["summary"]
     fmt = lambda c: f"{c['diff']:+.1f} [{c['lo']:+.1f}, {c['hi']:+.1f}]"
@@ -41,10 +41,10 @@ def test_readme_story_matches_the_committed_results():
                    f"{s_['rate']}% of its samples", f"{rg['rate']}% of greedy and {rs['rate']}% of sampled"]
         share = [c["value"] for c in res("grpo")["curves"] if c["metric"] == "pattern/rate"]
         quoted += [f"falls from {100 * share[0]:.0f}% at the first step to {100 * share[-1]:.0f}% at the last"]
-        trend = (ROOT / "reports" / "tables" / "reward_trend_default.md").read_text()
+        trend = (ROOT / "reports" / "tables" / "reward_trend_embedded.md").read_text()
         row = next(line for line in trend.splitlines() if line.startswith("| SFT+RL |")).strip("| ").split(" | ")
         quoted += [f"from {row[2]} to {row[3]}", f"slope {float(row[4]):+.2f} per 10 steps, 95% CI {row[5]}"]
-    times = (ROOT / "reports" / "results" / "pipeline_default.json")
+    times = (ROOT / "reports" / "results" / "pipeline_embedded.json")
     if times.exists():   # the per-stage times the story quotes
         sec = json.loads(times.read_text())["results"]["stage_seconds"]
         quoted += [f"data {sec['data']:.0f} s, base pre-training {sec['base']:.0f} s", f"SFT {sec['sft']:.0f} s, GRPO {sec['grpo']:.0f} s",

@@ -84,7 +84,7 @@ def fifth_benchmark(name="mathlogic", column="MathLogic", synth="synth-logic"):
 def test_fifth_benchmark_reaches_main_table_and_average():
     "A results payload with a fifth benchmark: dropped (with a warning) while unregistered, in the table and the Avg once registered."
     from coldstart_nb.report import bench_columns, benchmark_figure, eval_table, main_table, stage_table
-    ev = {**json.loads((RES / "eval_default.json").read_text()), "file": "eval_five.json"}   # the committed four, plus a fifth
+    ev = {**json.loads((RES / "eval_embedded.json").read_text()), "file": "eval_five.json"}   # the committed four, plus a fifth
     four = {m: [v["overall"]["acc"] for v in r["greedy"]["scores"].values()] for m, r in ev["results"]["models"].items()}
     assert all(len(v) == 4 for v in four.values())
     fifth = {m: 50.0 + 3 * i for i, m in enumerate(four)}
