@@ -16,9 +16,9 @@ from .images import ImageError, ImagePaths, LazyImages, probe_image, resolve_ima
 
 # %% auto #0
 __all__ = ['ANSWER_TYPES', 'LETTERS', 'SOURCES', 'BENCHMARKS', 'Sample', 'Samples', 'load_rows', 'check_utf8', 'undecoded',
-           'RowError', 'strip_placeholders', 'parse_choices', 'split_options', 'convert_mathvista', 'convert_mathverse',
-           'convert_mathvision', 'convert_wemath', 'convert_geometry3k', 'convert_rl', 'convert_coldstart',
-           'SourceSpec', 'load_source', 'Benchmark', 'register_benchmark', 'find_benchmark']
+           'RowError', 'strip_placeholders', 'row_images', 'parse_choices', 'split_options', 'convert_mathvista',
+           'convert_mathverse', 'convert_mathvision', 'convert_wemath', 'convert_geometry3k', 'convert_rl',
+           'convert_coldstart', 'SourceSpec', 'load_source', 'Benchmark', 'register_benchmark', 'find_benchmark']
 
 # %% ../nbs/01_data.ipynb #e8fdef51
 ANSWER_TYPES = ("choice", "integer", "float", "text", "list", "cot")
@@ -137,7 +137,7 @@ def _keep(v, where: str):
     if isinstance(v, str): return FileImage(resolve_image_path(v, where))
     return v
 
-def _images(value, where: str, required: bool = True) -> LazyImages:
+def row_images(value, where: str, required: bool = True) -> LazyImages:
     vals = value if isinstance(value, (list, tuple)) else ([] if value is None or (isinstance(value, str) and not value) else [value])
     if required and not vals: raise RowError(f"{where}: no image")
     refs = []
@@ -231,7 +231,7 @@ def convert_mathvista(row: dict, i: int) -> Sample:
         if not choices: raise RowError(f"{where}: multi_choice without choices")
         ans, atype = _letter_of(ans, choices, where, prefer="text"), "choice"
     else: atype = row.get("answer_type") if row.get("answer_type") in ANSWER_TYPES else "text"
-    return Sample(f"mathvista-{pid}", _images(img, where), str(_need(row, "question", where)), ans, choices, atype, "mathvista", meta)
+    return Sample(f"mathvista-{pid}", row_images(img, where), str(_need(row, "question", where)), ans, choices, atype, "mathvista", meta)
 
 def convert_mathverse(row: dict, i: int) -> Sample:
     "MathVerse (AI4Math/MathVerse testmini / testmini_text_only) row -> Sample; options move out of the question text."
@@ -258,7 +258,7 @@ def convert_mathverse(row: dict, i: int) -> Sample:
     if span and atype in ("choice", "list"):   # the prompt lists the options once (format_question adds them back)
         q = (q[:span[0]] + q[span[1]:]).strip()
     else: choices = []   # a free-text gold: the options stay in the question as written
-    imgs = _images(row.get("image"), where, required=version not in ("Text Only",))
+    imgs = row_images(row.get("image"), where, required=version not in ("Text Only",))
     return Sample(f"mathverse-{sid}", imgs, q, ans, choices, atype, "mathverse", meta)
 
 def convert_mathvision(row: dict, i: int) -> Sample:
@@ -272,7 +272,7 @@ def convert_mathvision(row: dict, i: int) -> Sample:
     else: atype = _num_type(ans)
     img = row.get("decoded_image") if row.get("decoded_image") is not None else row.get("image")
     q = strip_placeholders(_need(row, "question", where))
-    return Sample(f"mathvision-{rid}", _images(img, where), q, ans, options, atype, "mathvision", meta)
+    return Sample(f"mathvision-{rid}", row_images(img, where), q, ans, options, atype, "mathvision", meta)
 
 def convert_wemath(row: dict, i: int) -> Sample:
     "We-Math (We-Math/We-Math testmini) row -> Sample; `metadata` keeps the composite `ID` and step `key`; the gold is a letter."
@@ -290,7 +290,7 @@ def convert_wemath(row: dict, i: int) -> Sample:
             "knowledge_concept": row.get("knowledge concept"), "question_number": qn}
     if labels != LETTERS[:len(labels)]: meta["option_letters"] = labels   # the letters the source printed
     q = str(_need(row, "question", where))
-    return Sample(f"wemath-{qn}", _images(row.get("image_path"), where), q, ans, choices, "choice", "wemath", meta)
+    return Sample(f"wemath-{qn}", row_images(row.get("image_path"), where), q, ans, choices, "choice", "wemath", meta)
 
 def _problem_answer(name: str, row: dict, i: int, atype: str | None = None) -> Sample:
     where = f"{name} row {i}"
@@ -303,7 +303,7 @@ def _problem_answer(name: str, row: dict, i: int, atype: str | None = None) -> S
         meta["has_boxed"] = boxed is not None
         ans = boxed if boxed is not None else ""
     problem = str(_need(row, "problem", where))
-    imgs = _images(_need(row, "images", where), where)
+    imgs = row_images(_need(row, "images", where), where)
     n_ph = len(_PLACEHOLDER.findall(problem))
     if n_ph and n_ph != len(imgs):
         raise RowError(f"{where}: {n_ph} '<image>' placeholders but {len(imgs)} image(s); fix the row or drop it")

@@ -119,7 +119,7 @@ def preflight(model_config, # the model's config (its text config gives the hidd
     too_long = [(i, n) for i, n in token_counts if n > length_limit]
     mem = memory or estimate_memory(n_params, n_trainable, tc.hidden_size, tc.num_hidden_layers, tokens_per_device, zero_stage(deepspeed),
                                     num_gpus, gradient_checkpointing, frozen_copies)
-    need = mem.get("peak", mem["total"])
+    need = mem["peak"] if "peak" in mem else mem["total"]
     report = {"length_limit": length_limit, "image_tokens_at_max_pixels": worst_image, "checked_samples": len(token_counts),
               "longest_sample": max((n for _, n in token_counts), default=None), "memory_gb": mem, "gpu_memory_gb": gpu_memory_gb}
     if worst_image >= length_limit:
