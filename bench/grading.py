@@ -3,9 +3,13 @@
 2. adversarial inputs (issue 11): time of each on the main thread and in an 8-thread pool, against limit + 0.5 s,
    and the longest stall of a heartbeat thread meanwhile;
 3. a reward batch of 1,280 completions (one optimizer step of the paper's recipe) through `grade_many`;
-4. Math-Verify's own test cases per mode, and parity with EasyR1's reward on generated edge pairs.
+4. Math-Verify's own test cases per mode, and parity with EasyR1's reward on generated edge pairs;
+5. the caller's wall-clock deadline (issue 24) on an idle and on a loaded machine (CPU burner processes beside the
+   grader): the issue's three callers (one hanging item on the main thread, 8 hanging items in an 8-thread pool, a
+   reward batch of 1,280 with 4 hanging items), each without and with `GradeConfig.deadline`.
 
 Usage: python bench/grading.py [--n 10000] [--seed 0] [--limit 5] [--parity 4000] [--out bench/results/grading.md]
+       python bench/grading.py --deadline-only [--deadline 6] [--burners 0] [--out bench/results/grading_deadline.md]
 
 Pairs mimic what the pipeline grades: step-by-step responses ending in \\boxed{} (integers, option
 letters, fractions/decimals, radicals/polynomials, yes/no), some right and some wrong, some answered
@@ -176,6 +180,69 @@ def batch_table(seed):
     return "\n".join(lines)
 
 
+def _burners(n, seconds):
+    "n processes that spin on a core for `seconds` (the load beside the grader); they inherit our niceness."
+    import subprocess
+    code = f"import time\nt = time.time()\nwhile time.time() - t < {seconds}: pass"
+    return [subprocess.Popen([sys.executable, "-c", code]) for _ in range(n)]
+
+
+def deadline_table(limit, deadline, seed, burners=0):
+    """Wall time of the issue's three callers with and without a deadline, idle and loaded. 'not graded' = layer
+    'deadline' (Verdict.graded False); 'verdicts changed' = graded items whose verdict differs from the idle run without
+    a deadline (the CPU-time budget keeps verdicts independent of load)."""
+    from concurrent.futures import ThreadPoolExecutor
+    from coldstart_nb import gradepool
+    from coldstart_nb.grading import GradeConfig, grade, grade_many, symbolic_pool
+    gradepool.CACHE_SIZE = 0
+    pool = symbolic_pool()
+    pool.warm()
+    load0 = os.getloadavg()[0]
+    hang = lambda i: "\\boxed{9^{9^{9^{9^{9^{" + str(i + 2) + "}}}}}}"
+
+    def in_threads(fn, xs):
+        with ThreadPoolExecutor(8) as ex: return list(ex.map(fn, xs))
+    pairs = make_pairs(1280, seed + 2)
+    batch = [(p[1], p[2], p[3], p[4]) for p in pairs]
+    for k in range(4): batch[320 * k + 7] = (hang(k), "1", None, None)
+    callers = {
+        "main thread, 1 hanging item": lambda cfg: [grade(hang(0), "1", cfg=cfg)],
+        "8-thread pool, 8 hanging items": lambda cfg: in_threads(lambda i: grade(hang(i), "1", cfg=cfg), range(8)),
+        "reward batch: grade_many, 1,280 items (4 hanging)": lambda cfg: grade_many(*[[b[j] for b in batch] for j in range(4)], cfg=cfg),
+    }
+    loads = [("idle", 0)] + ([(f"{burners} CPU burners", burners)] if burners else [])
+    ref, rows = {}, []
+    for load, n in loads:
+        for name, call in callers.items():
+            for dl in (0.0, deadline):
+                _full_pool(pool)
+                procs = _burners(n, 600) if n else []
+                try:
+                    time.sleep(0.5 if n else 0)
+                    t = time.perf_counter()
+                    vs = call(GradeConfig(timeout=limit, deadline=dl))
+                    dt = time.perf_counter() - t
+                finally:
+                    for q in procs: q.kill()
+                    for q in procs: q.wait()
+                if (load, dl) == ("idle", 0.0): ref[name] = [v.correct for v in vs]
+                changed = sum(v.graded and v.correct != r for v, r in zip(vs, ref[name]))
+                rows.append((load, name, dl, dt, max(v.wait for v in vs), sum(v.graded for v in vs), sum(not v.graded for v in vs),
+                             sum(v.layer == "timeout" for v in vs), changed, len(vs)))
+        _full_pool(pool)
+    gradepool.CACHE_SIZE = 100_000
+    lines = [f"Caller's deadline (issue 24): budget {limit} s of worker CPU per item; {pool.size} grading workers; {os.cpu_count()} cores"
+             f"{f'; loaded = {burners} processes spinning beside the grader' if burners else ''}. seconds = wall time of the whole "
+             "call; not graded = layer 'deadline' (Verdict.graded False, counted, never a wrong answer); verdicts changed = graded "
+             f"items whose verdict differs from the idle run without a deadline. 'idle' = no burners of ours (load average "
+             f"{load0:.1f} when the table started; the machine may be shared).", "",
+             "| load | caller | deadline s | seconds | max queue wait s | graded | not graded | timeouts | verdicts changed |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for load, name, dl, dt, mw, g, ng, to, ch, n in rows:
+        lines.append(f"| {load} | {name} | {dl if dl else 'none'} | {dt:.2f} | {mw:.2f} | {g} / {n} | {ng} | {to} | {ch} |")
+    return "\n".join(lines)
+
+
 def cases_table(n_parity, seed):
     import importlib.util
     spec = importlib.util.spec_from_file_location("grading_cases", Path(__file__).with_name("grading_cases.py"))
@@ -194,7 +261,15 @@ def cases_table(n_parity, seed):
 def main():
     ap = argparse.ArgumentParser(); ap.add_argument("--n", type=int, default=10000); ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--limit", type=float, default=5.0); ap.add_argument("--parity", type=int, default=4000)
-    ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "grading.md")); a = ap.parse_args()
+    ap.add_argument("--deadline", type=float, default=6.0); ap.add_argument("--burners", type=int, default=2 * (os.cpu_count() or 1))
+    ap.add_argument("--deadline-only", action="store_true")
+    ap.add_argument("--out", default=None); a = ap.parse_args()
+    if a.deadline_only:
+        out = deadline_table(a.limit, a.deadline, a.seed, a.burners)
+        print(out, flush=True)
+        Path(a.out or Path(__file__).parent / "results" / "grading_deadline.md").write_text(out + "\n")
+        return
+    a.out = a.out or str(Path(__file__).parent / "results" / "grading.md")
     from math_verify import parse, verify
     from mathruler.grader import extract_boxed_content, grade_answer
     from coldstart_nb import gradepool
@@ -220,7 +295,8 @@ def main():
                      f"{r['max ms']:.1f} | {r['false accepts']} | {r['false rejects']} | {r['items/s'] / base:.2f}x |")
     out = "\n".join(lines)
     print(out, flush=True)
-    for part in (adversarial_table(a.limit), batch_table(a.seed), cases_table(a.parity, a.seed)):
+    for part in (adversarial_table(a.limit), batch_table(a.seed), cases_table(a.parity, a.seed),
+                 deadline_table(a.limit, a.deadline, a.seed, a.burners)):
         print("\n" + part, flush=True)
         out += "\n\n" + part
     Path(a.out).parent.mkdir(parents=True, exist_ok=True); Path(a.out).write_text(out + "\n")

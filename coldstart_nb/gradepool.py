@@ -4,11 +4,11 @@
 
 # %% ../nbs/05a_gradepool.ipynb #30b323d4
 from __future__ import annotations
-import atexit, collections, json, os, queue, select, signal, subprocess, sys, threading, time
+import atexit, collections, json, os, queue, re, select, signal, subprocess, sys, threading, time
 
 # %% auto #0
-__all__ = ['WALL_FACTOR', 'MEMORY_LIMIT', 'CACHE_SIZE', 'OPS', 'op_mathruler', 'op_math_verify', 'serve_worker', 'FairIdle',
-           'default_workers', 'SymbolicPool', 'symbolic_pool']
+__all__ = ['WALL_FACTOR', 'MEMORY_LIMIT', 'CACHE_SIZE', 'OPS', 'PENDING', 'op_mathruler', 'op_math_verify', 'serve_worker',
+           'FairIdle', 'default_workers', 'SymbolicPool', 'symbolic_pool']
 
 # %% ../nbs/05a_gradepool.ipynb #9d79efcf
 WALL_FACTOR = 4.0          # a worker using no CPU is still killed after this many budgets of wall time
@@ -46,20 +46,31 @@ def op_mathruler(pred: str, gold: str) -> dict:
     from mathruler.grader import grade_answer
     return {"ok": bool(grade_answer(pred, gold))}
 
-def _mv_parse(text: str, wrap: bool):
+_MATH_SPAN = re.compile(r"\$[^$]*\$|\\\(.*?\\\)|\\\[.*?\\\]", re.S)   # $...$, \(...\), \[...\] (also $$...$$)
+
+def _mv_parse(text: str, wrap: bool, latex: bool = True, expr: bool = True):
     from math_verify import ExprExtractionConfig, LatexExtractionConfig, parse
-    targets = [LatexExtractionConfig(boxed_match_priority=0), ExprExtractionConfig()]
+    targets = [LatexExtractionConfig(boxed_match_priority=0)] * latex + [ExprExtractionConfig()] * expr
     if wrap:
         got = parse("\\boxed{" + text + "}", targets, parsing_timeout=None)
         if got: return got
     return parse(text, targets, parsing_timeout=None)
+
+def _mv_own(response: str):
+    "math-verify's own extraction from a response; a number inside a math span its LaTeX reader rejects is no answer."
+    got = _mv_parse(response, wrap=False)
+    if got and _MATH_SPAN.search(response) and not _mv_parse(response, wrap=False, expr=False):
+        # 'Answer $ \n 9 \n $': no LaTeX answer (inline math does not span lines), and the expression reader must not
+        # take the 9 inside it (Math-Verify's tests expect no answer); numbers outside the spans still count
+        got = _mv_parse(_MATH_SPAN.sub(" ", response), wrap=False, latex=False)
+    return got
 
 def op_math_verify(pred: str | None, gold: str, response: str = "") -> dict:
     "math-verify equivalence: `pred` (an extracted answer) or, when it is None, math-verify's own extraction from `response`."
     from math_verify import verify
     raw_gold = "$" in gold or "\\boxed" in gold or "\\[" in gold or "\\(" in gold
     g = _mv_parse(gold, wrap=not raw_gold)
-    p = _mv_parse(pred, wrap=True) if pred is not None else _mv_parse(response, wrap=False)
+    p = _mv_parse(pred, wrap=True) if pred is not None else _mv_own(response)
     got = str(p[-1]) if p else None
     return {"ok": bool(g and p and verify(g, p, timeout_seconds=None)), "extracted": got}
 
@@ -101,6 +112,8 @@ def _cpu_seconds(pid: int) -> float | None:
     except (OSError, IndexError, ValueError): return None
 
 # %% ../nbs/05a_gradepool.ipynb #3350686e
+PENDING = object()   # `_Worker.ask`: the caller's deadline came before the answer (the worker is still on the item)
+
 class _Worker:
     def __init__(self, startup_timeout: float):
         req_r, self.req_w = os.pipe()
@@ -120,25 +133,36 @@ class _Worker:
             self.kill()
             raise RuntimeError("grading worker failed to start")
 
-    def _readline(self, budget: float, cpu0: float | None, wall: float | None = None) -> str | None:
-        "The next line, or None once the budget is spent (CPU time when known; `wall`, default WALL_FACTOR x budget, of wall time at most)."
+    def _readline(self, budget: float, cpu0: float | None, wall: float | None = None, t0: float | None = None,
+                  until: float | None = None) -> str | None:
+        "The next line; None once the budget is spent (CPU time; `wall`, default WALL_FACTOR x budget, at most); PENDING at `until`."
         wall = WALL_FACTOR * budget if wall is None else max(budget, wall)
-        t0 = time.monotonic()
+        t0 = time.monotonic() if t0 is None else t0
         while b"\n" not in self.buf:
-            waited = time.monotonic() - t0
+            now = time.monotonic()
+            waited = now - t0
             if waited >= budget:
                 cpu = _cpu_seconds(self.p.pid) if cpu0 is not None else None
                 if cpu is None or cpu - cpu0 >= budget or waited >= wall: return None
-            if not select.select([self.res_r], [], [], min(0.05, wall - waited) if waited >= budget else budget - waited)[0]: continue
+            if until is not None and now >= until: return PENDING   # the caller stops waiting; the item goes on
+            step = min(0.05, wall - waited) if waited >= budget else budget - waited
+            if not select.select([self.res_r], [], [], step if until is None else min(step, until - now))[0]: continue
             chunk = os.read(self.res_r, 65536)
             if not chunk: raise EOFError("the grading worker exited")
             self.buf += chunk
         line, self.buf = self.buf.split(b"\n", 1)
         return line.decode()
 
-    def ask(self, req: dict, budget: float, wall: float | None = None) -> dict | None:
+    def ask(self, req: dict, budget: float, wall: float | None = None, until: float | None = None) -> dict | str | None:
+        "The worker's answer; None when the item used up its budget; PENDING when `until` (monotonic) came first (see `finish`)."
         os.write(self.req_w, (json.dumps(req) + "\n").encode())
-        line = self._readline(budget, _cpu_seconds(self.p.pid), wall)
+        self.job = (budget, _cpu_seconds(self.p.pid), wall, time.monotonic())
+        line = self._readline(*self.job, until=until)
+        return line if line is PENDING else (json.loads(line) if line else None)
+
+    def finish(self) -> dict | None:
+        "Wait for the answer to an item whose caller stopped waiting: as `ask`, within the item's own budget."
+        line = self._readline(*self.job)
         return json.loads(line) if line else None
 
     def kill(self):
@@ -198,7 +222,9 @@ class SymbolicPool:
         self._ready = threading.Event()
         self._lock = threading.Lock()
         self.cache: dict = {}
-        self.stats = {"calls": 0, "cached": 0, "timeouts": 0, "errors": 0, "restarts": 0, "spawn_errors": 0, "wait_s": 0.0}
+        self.stats = {"calls": 0, "cached": 0, "timeouts": 0, "errors": 0, "restarts": 0, "spawn_errors": 0, "wait_s": 0.0,
+                      "deadline": 0, "drained": 0}
+        self.draining: set = set()
         self.grow(size)
 
     def grow(self, size: int):
@@ -216,29 +242,65 @@ class SymbolicPool:
             except Exception: self.stats["spawn_errors"] += 1
         threading.Thread(target=run, daemon=True).start()
 
-    def warm(self) -> bool:
+    def warm(self, timeout: float | None = None) -> bool:
         "Wait until at least one worker is ready (the one-time start-up is not charged to any item)."
-        return self._ready.wait(self.startup_timeout)
+        return self._ready.wait(self.startup_timeout if timeout is None else max(0.0, min(timeout, self.startup_timeout)))
+
+    def _drain(self, w: _Worker, key: str):
+        "In the background: let a worker finish an item its caller gave up on (within the item's budget), then serve again."
+        self.draining.add(w)
+        def run():
+            try: res = w.finish()
+            except (OSError, ValueError, EOFError): res = None
+            self.draining.discard(w)
+            self.stats["drained"] += 1
+            if not isinstance(res, dict):
+                w.kill()
+                self._spawn()
+                self.stats["restarts"] += 1
+                return
+            if CACHE_SIZE > 0 and not res.get("err"):   # a later ask of the same item gets the answer
+                if len(self.cache) >= CACHE_SIZE: self.cache.clear()
+                self.cache[key] = res
+            self.idle.put(w)
+        threading.Thread(target=run, daemon=True).start()
 
     def check(self, op: str, args: list, timeout: float, max_wait: float = 600.0,
-              wall: float | None = None # wall-clock cap on the work (None: WALL_FACTOR x timeout)
+              wall: float | None = None, # wall-clock cap on the work (None: WALL_FACTOR x timeout)
+              until: float | None = None # the caller's wall-clock deadline (a `time.monotonic()` value), queue included
              ) -> tuple[dict, str, str, float]:
-        "(result, status, detail, wait): status 'ok', 'timeout' or 'error'; `timeout` seconds of work once a worker takes it."
+        "(result, status, detail, wait): status 'ok', 'timeout', 'error' or 'deadline'; `timeout` seconds of work once a worker takes it."
         key = json.dumps([op, args])
         if CACHE_SIZE > 0 and key in self.cache:
             self.stats["cached"] += 1
             return self.cache[key], "ok", "", 0.0
         t0 = time.monotonic()
-        if not self.warm(): return {"ok": False}, "error", "grading workers failed to start", time.monotonic() - t0
-        try: w = self.idle.get(timeout=max_wait)
+        late = lambda where: ({"ok": False}, "deadline", f"not graded by the deadline ({where})", time.monotonic() - t0)
+        if until is not None and t0 >= until:
+            self.stats["deadline"] += 1
+            return late("it had passed when the item came")
+        if not self.warm(None if until is None else until - t0):
+            if until is not None and time.monotonic() >= until:
+                self.stats["deadline"] += 1
+                return late("the grading workers were still starting")
+            return {"ok": False}, "error", "grading workers failed to start", time.monotonic() - t0
+        left = max_wait if until is None else min(max_wait, until - time.monotonic())
+        try: w = self.idle.get(timeout=max(0.0, left))
         except queue.Empty:
+            if left < max_wait:
+                self.stats["deadline"] += 1
+                return late(f"queued {time.monotonic() - t0:.1f}s for a free worker")
             self.stats["timeouts"] += 1
             return {"ok": False}, "timeout", f"no grading worker free within {max_wait}s", time.monotonic() - t0
         wait = time.monotonic() - t0
         self.stats["calls"] += 1
         self.stats["wait_s"] += wait
-        try: res = w.ask({"op": op, "args": args}, timeout, wall)
+        try: res = w.ask({"op": op, "args": args}, timeout, wall, until)
         except (OSError, ValueError, EOFError) as e: res = e
+        if res is PENDING:   # the item is still being worked on: the worker finishes it in the background
+            self.stats["deadline"] += 1
+            self._drain(w, key)
+            return {"ok": False}, "deadline", f"not graded by the deadline (queued {wait:.1f}s, then worked until it)", wait
         if not isinstance(res, dict):
             w.kill()
             self._spawn()
@@ -259,6 +321,7 @@ class SymbolicPool:
 
     def close(self):
         while not self.idle.empty(): self.idle.get_nowait().kill()
+        for w in list(self.draining): w.kill()
 
 _POOL: SymbolicPool | None = None
 _POOL_LOCK = threading.Lock()

@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_grading.ipynb #a1ad6956
 from __future__ import annotations
-import math, re
+import math, re, time, warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, asdict
 from typing import Sequence
@@ -15,8 +15,8 @@ from .data import LETTERS
 from .gradepool import symbolic_pool
 
 # %% auto #0
-__all__ = ['TAIL', 'UNITS', 'Verdict', 'extract_answer', 'normalize', 'to_number', 'numbers_equal', 'to_letter', 'GradeConfig',
-           'equivalent', 'strip_tag_spaces', 'grade', 'grade_many', 'completion_text', 'accuracy_reward',
+__all__ = ['TAIL', 'UNITS', 'Verdict', 'extract_answer', 'normalize', 'to_number', 'numbers_equal', 'to_letter', 'to_letters',
+           'GradeConfig', 'equivalent', 'strip_tag_spaces', 'grade', 'grade_many', 'completion_text', 'accuracy_reward',
            'format_reward']
 
 # %% ../nbs/05_grading.ipynb #0e2b6704
@@ -31,6 +31,10 @@ class Verdict:
     detail: str = ""        # e.g. the error message of a failed symbolic check
     wait: float = 0.0       # seconds spent waiting for a free grading worker (not charged to the budget)
     def to_dict(self) -> dict: return asdict(self)
+    @property
+    def graded(self) -> bool:
+        "False when the call's wall-clock deadline passed before the item could be judged (layer 'deadline'): no verdict."
+        return self.layer != "deadline"
 
 # %% ../nbs/05_grading.ipynb #8e109102
 TAIL = 4000
@@ -215,11 +219,16 @@ def numbers_equal(a: float, b: float, rel: float = 1e-4, abs_: float = 1e-6) -> 
     return math.isclose(a, b, rel_tol=rel, abs_tol=abs_)
 
 # %% ../nbs/05_grading.ipynb #2ee25df4
+_UPPER_LETTER = re.compile(r"\(?[A-Z]\)?[\.\):]?")
+
 def to_letter(ans: str, choices: Sequence[str] | None, n_letters: int = 8) -> str | None:
     "Map an extracted multiple-choice answer (letter form or option text) to its letter, else None."
     if ans is None: return None
     valid = LETTERS[:len(choices)] if choices else LETTERS[:n_letters]
     a = _clean(_WRAP.sub(r"\1", _clean(ans)))
+    if choices and not _UPPER_LETTER.fullmatch(a):   # an option written as '(b)' (MathVista 168): its exact text names it
+        same = [i for i, c in enumerate(choices) if str(c).strip() == a]
+        if len(same) == 1: return LETTERS[same[0]]
     m = _LETTER_ALONE.fullmatch(a) or _LETTER_LEAD.match(a)
     if m and m.group(1).upper() in valid: return m.group(1).upper()
     m = _LETTER_OPTION.search(a[:TAIL])
@@ -234,6 +243,17 @@ def to_letter(ans: str, choices: Sequence[str] | None, n_letters: int = 8) -> st
         if len(hits) == 1: return LETTERS[hits[0]]
     return None
 
+_SEPARATORS = re.compile(r"\s*(?:[,;\n&]|\band\b)\s*")
+
+def to_letters(ans: str, choices: Sequence[str] | None) -> tuple[str, ...] | None:
+    "The set of option letters in a multi-select answer ('C\\nD', 'C, D', 'D and C', 'C D'), sorted; None unless every part is one."
+    if ans is None: return None
+    a = _clean(ans)
+    parts = [p for p in _SEPARATORS.split(a) if p.strip()]
+    if len(parts) == 1 and re.fullmatch(r"(?:\(?[A-Z]\)?\s+)+\(?[A-Z]\)?", a): parts = a.split()   # letters apart by spaces only
+    letters = [to_letter(p, choices) for p in parts]
+    return tuple(sorted(set(letters))) if letters and None not in letters else None
+
 # %% ../nbs/05_grading.ipynb #28e7ee5f
 @dataclass
 class GradeConfig(Config):
@@ -246,11 +266,17 @@ class GradeConfig(Config):
     max_wait: float = 600.0        # longest wait for a free worker before the item counts as a timeout
     paper_strip_tags: bool = False # paper mode: remove whitespace around <, > and / first (upstream EasyR1's compute_score)
     wall_limit: float = 0.0        # wall-clock cap on an item's worker time (0: 4 x timeout); > 0 trades load independence for it
+    deadline: float = 0.0          # wall-clock seconds a `grade`/`grade_many` call may take, queue included (0: none); see `Verdict.graded`
 
-def _check(op: str, args: list, cfg: GradeConfig) -> tuple[dict, str, str, float]:
-    return symbolic_pool(cfg.workers or None).check(op, args, cfg.timeout, cfg.max_wait, cfg.wall_limit or None)
+def _check(op: str, args: list, cfg: GradeConfig, until: float | None = None) -> tuple[dict, str, str, float]:
+    return symbolic_pool(cfg.workers or None).check(op, args, cfg.timeout, cfg.max_wait, cfg.wall_limit or None, until)
 
-def _equivalent(pred: str, gold: str, cfg: GradeConfig, precision: int | None = None) -> tuple[bool, str, str, float]:
+def _until(cfg: GradeConfig) -> float | None:
+    "The monotonic time by which a call with this config must return (None: no deadline)."
+    return time.monotonic() + cfg.deadline if cfg.deadline > 0 else None
+
+def _equivalent(pred: str, gold: str, cfg: GradeConfig, precision: int | None = None,
+                until: float | None = None) -> tuple[bool, str, str, float]:
     np_, ng = normalize(pred), normalize(gold)
     if np_ == ng and np_ != "": return True, "exact", "", 0.0
     vp, vg = to_number(np_), to_number(ng)
@@ -261,7 +287,7 @@ def _equivalent(pred: str, gold: str, cfg: GradeConfig, precision: int | None = 
         ok = bool(d and ("frac" in ng or "/" in ng) and abs(vp - vg) <= 0.5 * 10 ** -len(d.group(1)) + 1e-12)
         return ok, "numeric", "", 0.0
     if not cfg.symbolic: return False, "exact", "", 0.0
-    res, status, detail, wait = _check("math_verify", [pred, gold], cfg)
+    res, status, detail, wait = _check("math_verify", [pred, gold], cfg, until)
     return bool(res.get("ok")), ("math_verify" if status == "ok" else status), detail, wait
 
 def equivalent(pred: str, gold: str, cfg: GradeConfig = GradeConfig(),
@@ -287,7 +313,7 @@ def strip_tag_spaces(text: str) -> str:
             skip = False
     return "".join(out)
 
-def _grade_paper(text: str, gold: str, cfg: GradeConfig) -> Verdict:
+def _grade_paper(text: str, gold: str, cfg: GradeConfig, until: float | None = None) -> Verdict:
     from mathruler.grader import extract_boxed_content, grade_answer
     if cfg.paper_strip_tags: text = strip_tag_spaces(text)
     ans = extract_boxed_content(text)
@@ -295,31 +321,36 @@ def _grade_paper(text: str, gold: str, cfg: GradeConfig) -> Verdict:
     # 'None' (no box) has three letters, so mathruler never hands it to sympy; plain numbers and single letters cannot become code
     if ans == "None" or (_PLAIN.fullmatch(ans) and _PLAIN.fullmatch(gold)):
         return Verdict(bool(grade_answer(ans, gold)), None if ans == "None" else ans, method, "mathruler")
-    res, status, detail, wait = _check("mathruler", [ans, gold], cfg)
+    res, status, detail, wait = _check("mathruler", [ans, gold], cfg, until)
     return Verdict(bool(res.get("ok")), ans, method, "mathruler" if status == "ok" else status, detail, wait)
 
-def _grade_default(text: str, gold: str, choices, answer_type, cfg: GradeConfig, extracted, precision) -> Verdict:
+def _grade_default(text: str, gold: str, choices, answer_type, cfg: GradeConfig, extracted, precision, until=None) -> Verdict:
     is_choice = answer_type == "choice" or (bool(choices) and gold in LETTERS[:len(choices)])
+    gold_set = to_letters(gold, choices) if answer_type == "list" else None   # a multi-select gold: 'C, D'
     ans, method = extracted if extracted and extracted[0] else extract_answer(text, choices if is_choice else None, cfg.last_number)
+    if gold_set and len(gold_set) > 1:
+        got = to_letters(ans, choices)
+        return Verdict(got == gold_set, ", ".join(got) if got else ans, method, "choice" if ans is not None else "none")
     if is_choice:
         if ans is None: return Verdict(False, None, method, "none")
         letter = to_letter(ans, choices)
         if letter is None and choices and to_letter(ans, None) is None:
             # the answer is a value: compare it with the gold option's text
-            ok, layer, detail, wait = _equivalent(ans, choices[LETTERS.index(gold)] if gold in LETTERS[:len(choices)] else gold, cfg)
+            ok, layer, detail, wait = _equivalent(ans, choices[LETTERS.index(gold)] if gold in LETTERS[:len(choices)] else gold, cfg,
+                                                  until=until)
             return Verdict(ok, ans, method, "choice" if layer in ("exact", "numeric") else layer, detail, wait)
         return Verdict(letter == gold, letter or ans, method, "choice")
     wait = 0.0
     if ans is not None:
         if method == "boxed_set" and not (ans.startswith("\\{") or ans.startswith("{")): ans = "\\{" + ans + "\\}"
-        ok, layer, detail, wait = _equivalent(ans, gold, cfg, precision)
-        if ok or method != "answer_is" or layer in ("timeout", "error") or not cfg.symbolic:
+        ok, layer, detail, wait = _equivalent(ans, gold, cfg, precision, until)
+        if ok or method != "answer_is" or layer in ("timeout", "error", "deadline") or not cfg.symbolic:
             return Verdict(ok, ans, method, layer, detail, wait)
         first = Verdict(ok, ans, method, layer, detail, wait)
     elif not cfg.symbolic: return Verdict(False, None, method, "none")
     # math-verify's own extraction (LaTeX and expression targets), inside the worker: it reads the whole response when we
     # found nothing, and only the sentence we found otherwise ('The largest $n$ is 34'), so it cannot pick another number
-    res, status, detail, w2 = _check("math_verify", [None, gold, text[-2 * TAIL:] if ans is None else ans], cfg)
+    res, status, detail, w2 = _check("math_verify", [None, gold, text[-2 * TAIL:] if ans is None else ans], cfg, until)
     if status == "ok" and res.get("extracted") is None:
         return first if ans is not None else Verdict(False, None, "none", "none", wait=wait + w2)
     if ans is not None and not res.get("ok") and status == "ok": return first
@@ -333,26 +364,30 @@ def grade(response: str, # the model's full response
           precision: int | None = None # round numeric answers to this many decimals first (MathVista's `precision`)
          ) -> Verdict:
     "Grade one response against the gold answer; never raises; the response is parsed by general parsers only in a worker."
+    return _grade(response, answer, choices, answer_type, cfg, extracted, precision, _until(cfg))
+
+def _grade(response, answer, choices, answer_type, cfg: GradeConfig, extracted=None, precision=None, until=None) -> Verdict:
     try:
         text = response if isinstance(response, str) else ("" if response is None else str(response))
-        if cfg.mode == "paper": return _grade_paper(text, "" if answer is None else str(answer), cfg)
+        if cfg.mode == "paper": return _grade_paper(text, "" if answer is None else str(answer), cfg, until)
         if cfg.mode != "default": return Verdict(False, None, "none", "error", f"unknown grading mode {cfg.mode!r}")
-        return _grade_default(text, str(answer).strip(), choices, answer_type, cfg, extracted, precision)
+        return _grade_default(text, str(answer).strip(), choices, answer_type, cfg, extracted, precision, until)
     except Exception as e:  # the grader must never crash a training run or an evaluation
         return Verdict(False, None, "none", "error", f"{type(e).__name__}: {str(e)[:200]}")
 
 def grade_many(responses: Sequence[str], answers: Sequence[str], choices: Sequence | None = None, answer_types: Sequence | None = None,
                cfg: GradeConfig = GradeConfig(), threads: int = 0 # 0: twice the number of grading workers
               ) -> list[Verdict]:
-    "Grade a batch (threads keep the grading workers busy; order preserved)."
+    "Grade a batch (threads keep the grading workers busy; order preserved); with `cfg.deadline` the whole batch returns by it."
+    until = _until(cfg)
     n = len(responses)
     ch, at = choices or [None] * n, answer_types or [None] * n
     if not (len(answers) == len(ch) == len(at) == n):
         raise ValueError("responses, answers, choices and answer_types must have the same length")
     args = list(zip(responses, answers, ch, at))
     threads = threads or 2 * symbolic_pool(cfg.workers or None).size
-    if threads <= 1 or n < 16: return [grade(r, a, c, t, cfg) for r, a, c, t in args]
-    with ThreadPoolExecutor(threads) as ex: return list(ex.map(lambda x: grade(*x, cfg=cfg), args))
+    if threads <= 1 or n < 16: return [_grade(r, a, c, t, cfg, until=until) for r, a, c, t in args]
+    with ThreadPoolExecutor(threads) as ex: return list(ex.map(lambda x: _grade(*x, cfg=cfg, until=until), args))
 
 # %% ../nbs/05_grading.ipynb #c01178bf
 def completion_text(c) -> str:
@@ -366,10 +401,15 @@ def completion_text(c) -> str:
     return ""
 
 def accuracy_reward(completions: list, answer: list, choices: list | None = None, answer_type: list | None = None,
-                    mode: str = "paper", timeout: float = 5.0, **kwargs) -> list[float]:
-    "1.0 when the completion's final answer equals the gold answer, else 0.0 (TRL reward signature)."
-    vs = grade_many([completion_text(c) for c in completions], answer, choices, answer_type, GradeConfig(mode=mode, timeout=timeout))
-    return [float(v.correct) for v in vs]
+                    mode: str = "paper", timeout: float = 5.0,
+                    deadline: float = 0.0, # wall-clock seconds for the whole batch (0: none); ungraded items get None
+                    **kwargs) -> list[float | None]:
+    "1.0 when the completion's final answer equals the gold answer, else 0.0; None (TRL: no reward) when not graded by the deadline."
+    vs = grade_many([completion_text(c) for c in completions], answer, choices, answer_type,
+                    GradeConfig(mode=mode, timeout=timeout, deadline=deadline))
+    late = sum(not v.graded for v in vs)
+    if late: warnings.warn(f"accuracy_reward: {late} of {len(vs)} completions not graded within the {deadline}s deadline (reward None)")
+    return [float(v.correct) if v.graded else None for v in vs]
 
 def format_reward(completions: list, **kwargs) -> list[float]:
     "1.0 when the completion contains a well-formed `\\boxed{}` answer near its end, else 0.0."

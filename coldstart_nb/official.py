@@ -16,7 +16,7 @@ __all__ = ['GITHUB_FILES', 'MATHVISTA_KEYS', 'OFFICIAL_SCORERS', 'placeholder_im
            'convert_github', 'edit_distance', 'mathvista_normalize', 'mathvista_quick_extract',
            'score_mathvista_official', 'mathvision_find_answer', 'mathvision_extract', 'serve_latex', 'LatexWorker',
            'mathvision_equal', 'wemath_extract', 'score_wemath_official', 'score_mathverse_official',
-           'score_mathvision_official', 'grade_official', 'official_records', 'score_official']
+           'score_mathvision_official', 'mathverse_extract', 'grade_official', 'official_records', 'score_official']
 
 # %% ../nbs/07_official.ipynb #0cd85b32
 def placeholder_image(path: str = "placeholder.png", size: tuple = (28, 28)) -> dict:
@@ -384,6 +384,14 @@ def score_mathvision_official(records: Sequence[dict]) -> dict:
     return {k: _acc(v) for k, v in sorted(g.items())}
 
 # %% ../nbs/07_official.ipynb #da8ae510
+def mathverse_extract(response: str, choices: Sequence[str] | None = None) -> str:
+    "Stand-in for MathVerse's GPT extraction: the last `\\boxed{}` as written (stripped, as the script strips GPT's), else our extractor."
+    from coldstart_nb.core import find_last_boxed
+    from coldstart_nb.grading import extract_answer
+    b = find_last_boxed(response)
+    if b is not None and b.strip(): return b.strip()
+    return (extract_answer(response, list(choices or []) or None, last_number=True)[0] or "").strip()
+
 def grade_official(r: dict, # a graded record of `evaluate.grade_records` (response, answer, choices, metadata)
                    num: Callable | None = None, # LaTeX -> number for MATH-V (default: a shared `LatexWorker`)
                    extracted: str | None = None # an answer extracted by a judge model (MathVista/MathVerse use GPT there)
@@ -406,7 +414,7 @@ def grade_official(r: dict, # a graded record of `evaluate.grade_records` (respo
         e = wemath_extract(resp)
         return {"correct": e == m.get("answer_text", r["answer"]), "extracted": e, "prediction": e}
     if b == "mathverse":   # quick match: the extraction must equal the source answer exactly (the GPT judge is optional)
-        e = extracted if extracted is not None else (extract_answer(resp, ch or None, last_number=True)[0] or "")
+        e = extracted if extracted is not None else mathverse_extract(resp, ch)
         return {"correct": e == m.get("answer_text", r["answer"]), "extracted": e, "prediction": e}
     raise KeyError(f"no official protocol for benchmark {b!r}; known: {sorted(OFFICIAL_SCORERS)}")
 

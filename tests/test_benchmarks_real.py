@@ -175,3 +175,36 @@ def test_mathvision_official_verdicts_item_by_item(sub):
     assert [r["extracted"] for r in got] == [o["model_answer"] for o in outs]
     assert [r["correct"] for r in got] == [o["correct"] for o in outs]
     assert sum(o["correct"] for o in outs) >= 5
+
+
+@pytest.mark.parametrize("sid", ["440", "555"])
+def test_mathverse_two_letter_gold_in_the_source_form(sid):
+    """Issue 24: the source's gold 'C\\nD' (two answers) is right as the source writes it, in any order or separator;
+    one of the two, or a third letter, is not."""
+    from coldstart_nb.grading import grade
+    rows = {r["sample_index"]: (r, i) for i, r in enumerate(mathverse_rows())}
+    r, i = rows[sid]
+    s = convert_mathverse(r, i)
+    a, b = r["answer"].split("\n")
+    assert (s.answer, s.answer_type) == (f"{a}, {b}", "list")
+    for resp in (f"\\boxed{{{r['answer']}}}", f"\\boxed{{{a}, {b}}}", f"\\boxed{{{b},{a}}}", f"\\boxed{{{a} and {b}}}",
+                 f"\\boxed{{{a}}} and \\boxed{{{b}}}", f"The answer is {a}, {b}."):
+        assert grade(resp, s.answer, s.choices, s.answer_type).correct, resp
+    third = next(x for x in "ABCD" if x not in (a, b))
+    for resp in (f"\\boxed{{{a}}}", f"\\boxed{{{b}}}", f"\\boxed{{{a}\n{b}\n{third}}}", f"\\boxed{{{a}\n{third}}}"):
+        assert not grade(resp, s.answer, s.choices, s.answer_type).correct, resp
+
+
+def test_mathvista_options_that_are_parenthesised_letters():
+    """Issue 24: pids 168 and 849 have options '(c)', '(a)', '(e)', '(d)', '(b)' and the gold text '(b)': the gold
+    text names that option (not letter B); the option letters still work."""
+    from coldstart_nb.grading import grade
+    from coldstart_nb.official import github_rows
+    rows = {r["pid"]: (i, r) for i, r in enumerate(github_rows("mathvista", REAL / "MathVista"))}
+    for pid, letter in (("168", "E"), ("849", "D")):
+        s = convert_mathvista(rows[pid][1], rows[pid][0])
+        assert (s.answer, s.answer_text) == (letter, "(b)")
+        for resp in ("\\boxed{(b)}", "The answer is (b).", f"\\boxed{{{letter}}}", f"\\boxed{{({letter})}}"):
+            assert grade(resp, s.answer, s.choices, s.answer_type).correct, (pid, resp)
+        for resp in ("\\boxed{(a)}", "\\boxed{B}", "\\boxed{(c)}"):
+            assert not grade(resp, s.answer, s.choices, s.answer_type).correct, (pid, resp)

@@ -27,3 +27,13 @@ def test_agreement_per_mode():
     misses = [(r["case"]["file"], r["case"]["line"], r["paper"], r["mathruler"]) for r in res
               if r["mathruler"] is not None and r["paper"].layer not in ("timeout", "error") and r["paper"].correct != r["mathruler"]]
     assert not misses, misses
+
+
+def test_no_false_accepts_in_default_mode():
+    """Issue 24: every case Math-Verify expects to be rejected is rejected in default mode; 'Answer $ \\n 9 \\n $' and
+    'Answer \\( \\n 9 \\n \\)' (an inline math span broken by line breaks: Math-Verify finds no answer) were accepted."""
+    cases = [c for c in gc.load_cases() if c["expected"] == 0]
+    assert len(cases) >= 30
+    res = gc.run_cases(cases, timeout=5.0, reference=False)
+    accepted = [(r["case"]["file"], r["case"]["line"], r["case"]["pred"], r["default"].layer) for r in res if r["default"].correct]
+    assert accepted == []
