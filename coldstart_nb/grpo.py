@@ -120,6 +120,7 @@ class GRPORecipe(Config):
     lora_targets: str = "q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj"  # LLM modules that get adapters
     reward: str = "accuracy"                 # reward functions: 'accuracy' or weighted 'accuracy:1,format:0.1'
     reward_mode: str = "paper"               # grader mode of the accuracy reward: 'paper' (mathruler) or 'default'
+    reward_deadline: float = 0.0             # wall-clock seconds to grade one rollout batch (0: none); late items get no reward
     rl_system: str = ""                      # system prompt of rollouts ('': the raw problem, the paper's setting)
     track_pattern: str = ""                  # regex of a reasoning strategy whose share and accuracy are logged per step
     dynamic_sampling: bool = False           # drop zero-variance groups and refill the batch (beyond TRL)
@@ -148,7 +149,7 @@ class GRPORecipe(Config):
                               "clip_low": Range(0, 1, True, True), "clip_high": Range(0, low_open=True),
                               "dual_clip": Range(1, low_open=True),
                               "adv_eps": POSITIVE, "lora_r": Range(1), "lora_alpha": Range(1), "lora_dropout": Range(0, 1, high_open=True),
-                              "max_refills": NON_NEGATIVE, "vllm_tensor_parallel_size": Range(1),
+                              "max_refills": NON_NEGATIVE, "reward_deadline": NON_NEGATIVE, "vllm_tensor_parallel_size": Range(1),
                               "vllm_gpu_memory_utilization": Range(0, 1, low_open=True), "vllm_max_model_length": NON_NEGATIVE,
                               "logging_steps": Range(1), "save_steps": Range(1), "save_total_limit": Range(1), "gpu_memory_gb": POSITIVE}
 
@@ -235,9 +236,9 @@ def register_reward(name: str # the name recipes use ('accuracy' in 'accuracy:1,
 register_reward("format")(format_reward)
 
 @register_reward("accuracy")
-def graded_accuracy(completions: list, reward_mode: str = "paper", **columns) -> list[float]:
-    "1.0 when the completion's final answer equals the gold answer (graded in `reward_mode`, a recipe field), else 0.0."
-    return accuracy_reward(completions, mode=reward_mode, **columns)
+def graded_accuracy(completions: list, reward_mode: str = "paper", reward_deadline: float = 0.0, **columns) -> list[float | None]:
+    "1.0 when the completion's final answer equals the gold answer (graded in `reward_mode`), else 0.0; None if not graded by the deadline."
+    return accuracy_reward(completions, mode=reward_mode, deadline=reward_deadline, **columns)
 
 # %% ../nbs/40_grpo.ipynb #280d5542
 class RecordingReward:

@@ -171,3 +171,12 @@ def test_plain_reward_functions_are_recorded(tiny_model_dir, tmp_path):
     t = PaperGRPOTrainer(model=load_model(tiny_model_dir, device="cpu"), reward_funcs=[coin], args=grpo_config(r, tmp_path),
                          train_dataset=rl_dataset(r.train_data, limit=4), processing_class=load_processor(tiny_model_dir), recipe=r)
     assert isinstance(t.reward_funcs[0], RecordingReward) and t.reward_funcs[0].__name__ == "coin" and t.reward_func_names == ["coin"]
+
+
+def test_reward_deadline_reaches_the_grader(monkeypatch):
+    "A recipe's `reward_deadline` bounds the accuracy reward's grading (issue 24 item 4): it reaches `accuracy_reward` as `deadline`."
+    seen = {}
+    monkeypatch.setattr(grpo, "accuracy_reward", lambda completions, **kw: seen.update(kw) or [1.0] * len(completions))
+    fn = reward_functions(load_recipe("grpo", "tiny", reward_deadline=3.0))[0]
+    assert fn(["\\boxed{1}"], answer=["1"]) == [1.0]
+    assert seen["deadline"] == 3.0 and seen["mode"] == "paper"
