@@ -68,7 +68,7 @@ def test_reproduce_pins_the_kernels_before_it_starts_a_notebook(monkeypatch, tmp
     cli.reproduce_main(["--stages", "data"])
     if X86: assert seen == {**CPU_NUMERICS_PINS, "MKL_CBWR": "AUTO"}
     else: assert seen == {k: None for k in CPU_NUMERICS_PINS} | {"MKL_CBWR": "AUTO"}
-    assert list(times) == ["default"] and list(times["default"]) == ["data"] and times["default"]["data"] >= 0
+    assert list(times) == ["embedded"] and list(times["embedded"]) == ["data"] and times["embedded"]["data"] >= 0
 
 
 def test_results_record_the_pins(monkeypatch):

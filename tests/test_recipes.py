@@ -88,7 +88,7 @@ def test_command_line_explicit_values_win():
 
 
 def test_python_explicit_values_win():
-    assert load_recipe("eval", "default", limit=0, seed=0).limit == 0     # 0 is the recipe's default and still wins over the preset's 100
+    assert load_recipe("eval", "embedded", limit=0, seed=0).limit == 0     # 0 is the recipe's default and still wins over the preset's 100
 
 
 def test_reproduce_applies_overrides_to_every_step_that_has_them(capsys):
@@ -114,7 +114,7 @@ def test_training_steps_launch_by_their_recipe():
     from coldstart_nb.pipeline import step, use_launcher
     assert "num_gpus" not in read_yaml(CFG / "grpo_paper-3b.yaml")
     assert use_launcher(step("grpo"), "paper-3b") and use_launcher(step("sft"), "paper-3b")
-    assert not use_launcher(step("grpo"), "default")
+    assert not use_launcher(step("grpo"), "embedded")
 
 
 def test_eval_grader_settings_reach_the_grader():
@@ -127,6 +127,6 @@ def test_cot_presets_reach_the_builder_and_filter_settings():
     "Issue 21 item 4: CotConfig's templates and FilterConfig's thresholds are recipe fields a preset can set."
     from coldstart_nb.cot import CotConfig
     from coldstart_nb.cotdata import FilterConfig
-    r = load_recipe("cot", "default", caption_prompt="Describe: {question}", hash_distance=2)
+    r = load_recipe("cot", "embedded", caption_prompt="Describe: {question}", hash_distance=2)
     assert r.part(CotConfig).caption_prompt == "Describe: {question}" and r.part(FilterConfig).hash_distance == 2
     assert r.rows_rate == 0.5   # the setting the committed run's story depends on
