@@ -253,7 +253,7 @@ def run_cot(r: CotRecipe, name: str = "tiny" # the run's name: the output folder
     problems = cot_problems(r)
     teacher = None if released(r) else cot_teacher(r, problems)
     out_dir = project_path("data", "cot", name, mkdir=True)
-    print(f"{len(problems)} problems from {r.source}; teacher {r.teacher} ({r.teacher_backend}); output {out_dir}")
+    print(f"{len(problems)} problems from {r.source}; teacher {r.teacher} ({r.teacher_backend}); output data/cot/{name}")
     produced = {}   # per teacher stage: what produced its outputs, and how many were reused
     if released(r):   # the released set needs no teacher: its traces pass through the same filters
         built = {"released": [{"id": s.id, "traces": [t], "attempts": [], "acceptance": 1.0} for s, t in released_pairs(problems)]}
