@@ -26,17 +26,16 @@ def test_one_parameters_cell_and_injection(nb_path, tmp_path):
     nb = nbformat.read(nb_path, as_version=4)
     tagged = [i for i, c in enumerate(nb.cells) if "parameters" in c.get("metadata", {}).get("tags", [])]
     assert len(tagged) == 1, f"{nb_path.name}: {len(tagged)} parameters cells"
-    # every YAML preset for this stage sets only names that the parameters cell defines
+    # the parameters cell names a preset and overrides; every preset of the stage is injected right after it
     stage = nb_path.stem.split("_", 1)[1].rsplit("_run", 1)[0]
     presets = sorted((ROOT / "reports" / "configs").glob(f"{stage}_*.yaml"))
     assert presets, f"no YAML preset for stage {stage!r}"
     src = nb.cells[tagged[0]].source
     declared = {line.split(":")[0].split("=")[0].strip() for line in src.splitlines() if line and not line.startswith("#")}
     # papermill itself must read every parameter (a stray '=' in a comment makes it skip the line)
-    assert set(pm.inspect_notebook(str(nb_path))) == declared, f"{nb_path.name}: papermill cannot parse every parameter line"
+    assert set(pm.inspect_notebook(str(nb_path))) == declared == {"preset", "overrides"}, f"{nb_path.name}: {declared}"
     for preset in presets:
-        params = yaml.safe_load(preset.read_text())
-        assert set(params) <= declared, f"{preset.name}: keys not in the parameters cell: {set(params) - declared}"
+        params = {"preset": preset.stem.split("_", 1)[1], "overrides": {"seed": 7}}
         out = tmp_path / f"{nb_path.stem}-{preset.stem}.ipynb"
         pm.execute_notebook(str(nb_path), str(out), parameters=params, prepare_only=True, kernel_name="python3")
         res = nbformat.read(out, as_version=4)
