@@ -20,10 +20,10 @@ from .images import LazyImages
 from .prompts import PromptConfig, build_messages
 
 # %% auto #0
-__all__ = ['GenConfig', 'Request', 'requests_from_samples', 'Backend', 'HFBackend', 'file_sha256', 'model_fingerprint',
-           'scalar_settings', 'backend_identity', 'image_digest', 'request_digest', 'generation_fingerprint',
-           'generate', 'image_data_uri', 'to_openai_messages', 'redact', 'OpenAIBackend', 'vllm_engine_settings',
-           'release_vllm_engine', 'VLLMBackend']
+__all__ = ['SETTLED_S', 'NOT_MODEL_FILES', 'GenConfig', 'Request', 'requests_from_samples', 'Backend', 'HFBackend', 'file_sha256',
+           'model_files', 'model_fingerprint', 'scalar_settings', 'backend_identity', 'image_digest', 'request_digest',
+           'generation_fingerprint', 'generate', 'image_data_uri', 'to_openai_messages', 'redact', 'split_credentials',
+           'OpenAIBackend', 'vllm_engine_settings', 'release_vllm_engine', 'VLLMBackend']
 
 # %% ../nbs/04_generate.ipynb #560f6fce
 @dataclass
@@ -90,30 +90,40 @@ class HFBackend:
         return [res[i * cfg.n:(i + 1) * cfg.n] for i in range(len(requests))]
 
 # %% ../nbs/04_generate.ipynb #5a1e1d01
-_HASH_CACHE: dict = {}   # (resolved path, size, mtime_ns) -> sha256 of the file, for this process
+_HASH_CACHE: dict = {}   # stat key (path, device, inode, size, mtime, ctime) -> sha256 of the file, for this process
+SETTLED_S = 2.0   # a file changed this recently is hashed but not cached (a rewrite within one timestamp tick keeps its ctime)
 
 def _hash_cache_file() -> Path:
     return Path(os.environ.get("COLDSTART_NB_CACHE", "~/.cache/coldstart-nb")).expanduser()/"file_hashes.json"
 
+def _stat_key(p: Path, st) -> str:
+    "What changes whenever a file's content can have changed: `utime` restores the mtime but sets the ctime to now."
+    return f"{p}|{st.st_dev}|{st.st_ino}|{st.st_size}|{st.st_mtime_ns}|{st.st_ctime_ns}"
+
 def file_sha256(path: str | Path) -> str:
-    "sha256 of a file, cached by (path, size, mtime) in memory and in `$COLDSTART_NB_CACHE/file_hashes.json` (weights are large)."
+    "sha256 of a file, cached in memory and in `$COLDSTART_NB_CACHE/file_hashes.json` by its stat key once it has settled."
     p = Path(path).resolve()
     st = p.stat()
-    key = f"{p}|{st.st_size}|{st.st_mtime_ns}"
+    key = _stat_key(p, st)
     if key in _HASH_CACHE: return _HASH_CACHE[key]
     cache = _hash_cache_file()
     try: disk = json.loads(cache.read_text()) if cache.exists() else {}
     except (OSError, ValueError): disk = {}   # a torn or unreadable cache only costs a re-hash
-    if key not in disk:
-        disk[key] = file_digest(p, n=64)
-        try:
-            cache.parent.mkdir(parents=True, exist_ok=True)
-            tmp = cache.with_name(f"{cache.name}.{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(disk))
-            os.replace(tmp, cache)
-        except OSError: pass   # a read-only home: the in-memory cache still serves this process
-    _HASH_CACHE[key] = disk[key]
-    return disk[key]
+    if key in disk:
+        _HASH_CACHE[key] = disk[key]
+        return disk[key]
+    h = file_digest(p, n=64)
+    if _stat_key(p, p.stat()) != key or time.time() - max(st.st_mtime, st.st_ctime) < SETTLED_S: return h   # changing: not cached
+    _HASH_CACHE[key] = h
+    disk = {k: v for k, v in disk.items() if k.count("|") >= 5}   # entries of the old (path, size, mtime) key are never used
+    disk[key] = h
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache.with_name(f"{cache.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(disk))
+        os.replace(tmp, cache)
+    except OSError: pass   # a read-only home: the in-memory cache still serves this process
+    return h
 
 def _params_digest(sd: dict) -> str:
     "sha256 over a state dict's names and raw bytes."
@@ -125,24 +135,43 @@ def _params_digest(sd: dict) -> str:
         h.update(t.view(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b"")   # (numel * itemsize,) raw bytes
     return h.hexdigest()[:16]
 
+NOT_MODEL_FILES = ("coldstart_training.json", "training_args.bin", "trainer_state.json", "optimizer.pt", "scheduler.pt", "scaler.pt",
+                   "rng_state*.pth", "README*", "*.md", "*.log", "*.lock", "*.tmp", "events.out.tfevents*")   # records, not the model
+
+def model_files(d: str | Path) -> list[Path]:
+    "The files of a model folder that make its outputs (weights, config, tokenizer, processor), less run records and training state."
+    from fnmatch import fnmatch
+    return [p for p in sorted(Path(d).iterdir()) if p.is_file() and not p.name.startswith(".")
+            and not any(fnmatch(p.name, pat) for pat in NOT_MODEL_FILES)]
+
+def _hub_revision(repo: str) -> str | None:
+    "The commit of a hub model in the local Hugging Face cache (offline), else None."
+    try:
+        from huggingface_hub import try_to_load_from_cache
+        hit = try_to_load_from_cache(repo, "config.json")
+        return Path(hit).parent.name if isinstance(hit, str) else None
+    except Exception: return None   # not a valid repo id, or no cache
+
 def model_fingerprint(model, # a model dir, a hub id, or a loaded model
                       live_limit: int = 200_000_000 # loaded models up to this many parameters also get a digest of their live weights
                      ) -> dict:
-    "What identifies a model: a local dir -> its path and a digest of its files (weights, config, tokenizer); a hub id -> id and revision."
+    "What a model is, never where: a local dir -> a digest of its model files; a hub id -> id and revision; loaded -> also its weights."
     from coldstart_nb.stores import digest
-    if not isinstance(model, (str, Path)):   # a loaded model: where it came from, and (small models) its live parameters
+    if not isinstance(model, (str, Path)):   # a loaded model: what it was loaded from, and (small models) its live parameters
         cfg = getattr(model, "config", None)
         src, rev = getattr(cfg, "_name_or_path", "") or "", getattr(cfg, "_commit_hash", None)
-        out = model_fingerprint(src) if src and Path(src).is_dir() else {"path": src or type(model).__name__, "revision": rev}
+        if src and Path(src).is_dir(): out = model_fingerprint(src)
+        elif src: out = {"hub": src, "revision": rev or _hub_revision(src)}
+        else: out = {"class": type(model).__name__}
         if callable(getattr(model, "state_dict", None)):
             sd = model.state_dict()
             if sd: out["dtype"] = str(next(iter(sd.values())).dtype)
             if sum(t.numel() for t in sd.values()) <= live_limit: out["params"] = _params_digest(sd)
         return out
     d = Path(model).expanduser()
-    if not d.is_dir(): return {"path": str(model), "revision": None}
-    files = {p.name: file_sha256(p) for p in sorted(d.iterdir()) if p.is_file() and not p.name.startswith(".")}
-    return {"path": str(d.resolve()), "weights": digest(files), "files": len(files)}
+    if not d.is_dir(): return {"hub": str(model), "revision": _hub_revision(str(model))}
+    files = {p.name: file_sha256(p) for p in model_files(d)}
+    return {"weights": digest(files), "files": len(files)}
 
 def scalar_settings(obj) -> dict:
     "The public str/int/float/bool/None attributes of an object (a fallback identity for backends without `identity()`)."
@@ -160,7 +189,7 @@ def backend_identity(backend) -> dict:
         s = dict(backend.settings)
         return {"name": name, "model": model_fingerprint(s.pop("model")), "settings": json.loads(json.dumps(s, default=str))}
     if name == "openai" and hasattr(backend, "base_url"):   # a served model: its name is all the server tells (no weights hash)
-        return {"name": name, "base_url": backend.base_url, "model": backend.model}
+        return {"name": name, "base_url": redact(backend.base_url), "model": backend.model}   # never the URL's credentials
     return {"name": name, "class": type(backend).__qualname__, **scalar_settings(backend)}
 
 def image_digest(img) -> str:
@@ -281,46 +310,78 @@ def to_openai_messages(messages: list[dict], images: list) -> list[dict]:
     if next(it, None) is not None: raise ValueError("more images than image placeholders")
     return out
 
-_SECRET_PATTERNS = [re.compile(r"(?i)(bearer\s+)[^\s\"',;]+"), re.compile(r"\bsk-[A-Za-z0-9_\-]{6,}"),
-                    re.compile(r"(?i)((?:api[-_]?key|x-api-key|authorization)[\"']?\s*[:=]\s*[\"']?)(?!bearer\b)[^\s\"',;]+")]
+_SECRET_PATTERNS = [re.compile(r"(?i)(bearer\s+)[^\s\"',;]+"), re.compile(r"(?i)(basic\s+)[A-Za-z0-9+/=]{8,}"),
+                    re.compile(r"\bsk-[A-Za-z0-9_\-]{6,}"),
+                    re.compile(r"(?i)((?:api[-_]?key|x-api-key|authorization|access[-_]?token|password|passwd|secret)"
+                               r"[\"']?\s*[:=]\s*[\"']?)(?!bearer\b|basic\b|\[redacted\])[^\s\"',;&]+"),
+                    re.compile(r"(?i)(\b[a-z][a-z0-9+.\-]*://)[^/\s@]+(?=@)")]   # user:password@ of a URL
 
 def redact(text: str, secrets: tuple = ()) -> str:
-    "`text` with the given secrets and anything shaped like a bearer token or API key replaced by '[redacted]'."
+    "`text` with the given secrets, URL credentials and anything shaped like a bearer token or API key replaced by '[redacted]'."
     for s in secrets:
         if s: text = text.replace(s, "[redacted]")
     for p in _SECRET_PATTERNS: text = p.sub(lambda m: (m.group(1) if m.re.groups else "") + "[redacted]", text)
     return text
 
+def split_credentials(url: str) -> tuple[str, str, str]:
+    "(`url` without its `user:password@`, user, password): the credentials travel as basic auth, never in the URL we keep."
+    from urllib.parse import unquote, urlsplit, urlunsplit
+    u = urlsplit(url)
+    if "@" not in u.netloc: return url, "", ""
+    userinfo, _, host = u.netloc.rpartition("@")
+    user, _, password = userinfo.partition(":")
+    return urlunsplit((u.scheme, host, u.path, u.query, u.fragment)), unquote(user), unquote(password)
+
+def _scrub(obj, secrets: tuple):
+    "`obj` (a parsed JSON reply) with every exact secret replaced in its strings: a server may echo our headers in a good reply."
+    if isinstance(obj, str):
+        for s in secrets: obj = obj.replace(s, "[redacted]")
+        return obj
+    if isinstance(obj, list): return [_scrub(x, secrets) for x in obj]
+    if isinstance(obj, dict): return {k: _scrub(v, secrets) for k, v in obj.items()}
+    return obj
+
 class OpenAIBackend:
-    "Chat-completions client for any OpenAI-compatible server; the API key comes from the environment."
+    "Chat-completions client for any OpenAI-compatible server; the key comes from the environment, URL credentials go as basic auth."
     name = "openai"
-    def __init__(self, base_url: str, # e.g. http://127.0.0.1:8000/v1
+    def __init__(self, base_url: str, # e.g. http://127.0.0.1:8000/v1 (a `user:password@` in it is sent as basic auth, then dropped)
                  model: str, api_key_env: str = "OPENAI_API_KEY", # name of the variable holding the key (may be unset for local servers)
                  timeout: float = 120.0, max_retries: int = 3,
                  concurrency: int | None = None): # parallel requests (None: $COLDSTART_OPENAI_CONCURRENCY, else 8)
-        self.base_url, self.model, self.api_key_env = base_url.rstrip("/"), model, api_key_env
+        url, user, password = split_credentials(base_url.rstrip("/"))
+        self.base_url, self.model, self.api_key_env = url, model, api_key_env   # the URL without credentials: safe to show and store
+        self._basic = (user, password) if user or password else None
         self.timeout, self.max_retries = timeout, max_retries
         self.concurrency = concurrency or int(os.environ.get("COLDSTART_OPENAI_CONCURRENCY", "8"))
         if self.concurrency < 1: raise ValueError(f"OpenAIBackend concurrency must be >= 1, got {self.concurrency}")
 
     def __repr__(self): return f"OpenAIBackend(base_url={self.base_url!r}, model={self.model!r}, api_key_env={self.api_key_env!r})"
 
+    def _auth(self) -> tuple[dict, tuple]:
+        "The auth header (the key as a bearer token, else the URL's credentials as basic auth) and every form of the secrets."
+        key, secrets = os.environ.get(self.api_key_env), []
+        if self._basic:
+            token = base64.b64encode(":".join(self._basic).encode()).decode()
+            secrets += [token, ":".join(self._basic), self._basic[1]]
+        if key: secrets.append(key)
+        headers = {"Authorization": f"Bearer {key}"} if key else {"Authorization": f"Basic {token}"} if self._basic else {}
+        return headers, tuple(sorted((s for s in secrets if len(s) >= 4), key=len, reverse=True))   # longest first
+
     def _post(self, payload: dict) -> dict:
-        headers = {"Content-Type": "application/json"}
-        key = os.environ.get(self.api_key_env)
-        if key: headers["Authorization"] = f"Bearer {key}"
+        auth, secrets = self._auth()
+        headers = {"Content-Type": "application/json", **auth}
         data = json.dumps(payload).encode()
         for attempt in range(self.max_retries + 1):
             try:
                 req = urllib.request.Request(f"{self.base_url}/chat/completions", data=data, headers=headers, method="POST")
-                with urllib.request.urlopen(req, timeout=self.timeout) as r: return json.loads(r.read())
+                with urllib.request.urlopen(req, timeout=self.timeout) as r: return _scrub(json.loads(r.read()), secrets)
             except urllib.error.HTTPError as e:
                 if e.code not in (429, 500, 502, 503, 504) or attempt == self.max_retries:
-                    body = redact(e.read(8192).decode(errors="replace"), (key,))[:300]   # servers may echo our headers
+                    body = redact(e.read(8192).decode(errors="replace"), secrets)[:300]   # servers may echo our headers
                     raise RuntimeError(f"{self.base_url}/chat/completions answered {e.code}: {body}") from None
             except (urllib.error.URLError, TimeoutError, ConnectionError) as e:
                 if attempt == self.max_retries:
-                    raise RuntimeError(f"{self.base_url}/chat/completions unreachable: {redact(str(e), (key,))}") from None
+                    raise RuntimeError(f"{self.base_url}/chat/completions unreachable: {redact(str(e), secrets)}") from None
             time.sleep(min(2 ** attempt * 0.5, 8))
 
     def _one(self, r: Request, cfg: GenConfig, seed: int) -> list[dict]:

@@ -11,7 +11,7 @@ from typing import Iterable, Iterator
 from .core import write_json
 
 # %% auto #0
-__all__ = ['StoreError', 'digest', 'file_digest', 'fingerprint_diff', 'RecordStore']
+__all__ = ['StoreError', 'digest', 'file_digest', 'fingerprint_diff', 'hold_lock', 'release_lock', 'RecordStore']
 
 # %% ../nbs/00c_stores.ipynb #ec9352c1
 class StoreError(RuntimeError):
@@ -46,8 +46,10 @@ def fingerprint_diff(old: dict, new: dict, limit: int = 6) -> str:
 
 _HELD: dict[str, list] = {}   # lock path -> [open file, holders in this process]
 
-def _lock(path: Path):
-    "Take the exclusive lock `path` for this process (re-entrant within it); StoreError if another process holds it."
+def hold_lock(path: Path,
+          busy: str | None = None # the refusal, with `{pid}` for the holder's pid (default: a store's message)
+         ):
+    "Take the exclusive lock `path` for this process (re-entrant within it); StoreError naming the holder's pid if another has it."
     try: import fcntl
     except ImportError: return None   # no advisory locks on this platform
     key = str(path.resolve())
@@ -60,8 +62,9 @@ def _lock(path: Path):
         f.seek(0)
         holder = f.read().strip() or "unknown"
         f.close()
-        raise StoreError(f"{path.with_suffix('')} is being written by another run (pid {holder}); "
-                         "wait for it to finish, or write to another path") from None
+        busy = busy or (f"{path.with_suffix('')} is being written by another run (pid {{pid}}); "
+                        "wait for it to finish, or write to another path")
+        raise StoreError(busy.format(pid=holder)) from None
     f.seek(0)
     f.truncate()
     f.write(str(os.getpid()))
@@ -69,8 +72,8 @@ def _lock(path: Path):
     _HELD[key] = [f, 1]
     return key
 
-def _unlock(key):
-    "Release one hold on a lock taken by `_lock`."
+def release_lock(key):
+    "Release one hold on a lock taken by `hold_lock`."
     if key is None or key not in _HELD: return
     _HELD[key][1] -= 1
     if _HELD[key][1] <= 0: _HELD.pop(key)[0].close()   # closing the file releases the flock
@@ -85,12 +88,16 @@ class RecordStore:
         if on_mismatch not in ("error", "fresh"): raise ValueError(f"on_mismatch must be 'error' or 'fresh', not {on_mismatch!r}")
         self.path, self.key, self.fingerprint = Path(path), key, fingerprint
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = _lock(self.path.with_name(self.path.name + ".lock")) if lock else None
-        if self._lock is not None: self._finalizer = weakref.finalize(self, _unlock, self._lock)
-        self._repair()
-        self._keys = {r[self.key] for r in self._read()}
-        self.moved_to: Path | None = None
-        if fingerprint is not None: self._check(fingerprint, on_mismatch)
+        self._lock = hold_lock(self.path.with_name(self.path.name + ".lock")) if lock else None
+        if self._lock is not None: self._finalizer = weakref.finalize(self, release_lock, self._lock)
+        try:
+            self._repair()
+            self._keys = {r[self.key] for r in self._read()}
+            self.moved_to: Path | None = None
+            if fingerprint is not None: self._check(fingerprint, on_mismatch)
+        except BaseException:
+            self.close()   # a refused store does not keep its lock until garbage collection
+            raise
         self.reused = len(self._keys)   # records found from an earlier (matching) run
 
     @property
@@ -99,7 +106,13 @@ class RecordStore:
     def _check(self, fp: dict, on_mismatch: str):
         "Compare `fp` with the stored fingerprint; adopt it for an empty store."
         fpp = self.fingerprint_path
-        stored = json.loads(fpp.read_text(encoding="utf-8")) if fpp.exists() else None
+        try: stored = json.loads(fpp.read_text(encoding="utf-8")) if fpp.exists() else None
+        except ValueError as e:   # JSONDecodeError, or UnicodeDecodeError for bytes that are not UTF-8
+            if self._keys and on_mismatch == "error":
+                raise StoreError(f"{fpp}: corrupt ({type(e).__name__}: {e}), so what made the {len(self._keys)} records of "
+                                 f"{self.path.name} is unknown. Pass on_mismatch='fresh' to move them aside and start over, or "
+                                 f"delete {fpp.name} and {self.path.name}; restore {fpp.name} from a copy to reuse them.") from None
+            stored = {"corrupt fingerprint": f"{type(e).__name__}: {e}"}   # a mismatch: moved aside below, or replaced if empty
         if self._keys and stored != json.loads(json.dumps(fp, default=str)):
             why = ("no fingerprint was stored with them, so what made them is unknown" if stored is None
                    else "they were made by another run: " + fingerprint_diff(stored, fp))
@@ -130,12 +143,18 @@ class RecordStore:
 
     def _read(self) -> Iterator[dict]:
         if not self.path.exists(): return
-        with open(self.path, encoding="utf-8", errors="strict") as f:
-            for i, line in enumerate(f, 1):
+        with open(self.path, "rb") as f:
+            for i, raw in enumerate(f, 1):
+                try: line = raw.decode("utf-8")
+                except UnicodeDecodeError as e:
+                    raise StoreError(f"{self.path}:{i}: not UTF-8 (byte 0x{raw[e.start]:02x} at column {e.start + 1}); the file "
+                                     "was damaged outside this program. Remove that line to resume (its item is made again), "
+                                     "or restore the file from a copy") from None
                 if not line.strip(): continue
                 try: rec = json.loads(line)
                 except json.JSONDecodeError as e:
-                    raise StoreError(f"{self.path}:{i}: corrupt record ({e}); remove that line to resume") from None
+                    raise StoreError(f"{self.path}:{i}: corrupt record ({e}); remove that line to resume "
+                                     "(its item is made again)") from None
                 if not isinstance(rec, dict) or self.key not in rec:
                     raise StoreError(f"{self.path}:{i}: a record must be a JSON object with a {self.key!r} field; remove that line")
                 yield rec

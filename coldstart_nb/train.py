@@ -4,22 +4,23 @@
 
 # %% ../nbs/30_train.ipynb #7b3e0a03
 from __future__ import annotations
-import json, math, re
+import hashlib, json, math, os, re, shutil
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Sequence
 
-from .core import is_main_process, resolve, world_size, write_json
+from .core import is_main_process, project_root, resolve, world_size, write_json
 from .recipes import Config
-from .stores import digest, file_digest, fingerprint_diff
+from .stores import StoreError, digest, file_digest, fingerprint_diff, hold_lock, release_lock
 from .images import smart_resize
 
 # %% auto #0
-__all__ = ['TRAINING_RECORD', 'NOT_IN_FINGERPRINT', 'EXTENDABLE', 'part_of', 'apply_freezing', 'trainable_counts', 'add_lora',
-           'PreflightError', 'image_tokens', 'estimate_memory', 'zero_stage', 'preflight', 'last_checkpoint',
-           'restore_weights', 'needs_weight_restore', 'resume_from', 'save_final', 'check_world_size', 'data_identity',
-           'training_fingerprint', 'require_rows', 'FinishedRun', 'only_longer', 'finished_run', 'finished_stage',
-           'mark_started', 'mark_finished', 'train_to_final']
+__all__ = ['PARTIAL', 'TRAINING_LOCK', 'TRAINING_RECORD', 'NOT_IN_FINGERPRINT', 'IDENTIFIED', 'EXTENDABLE', 'part_of',
+           'apply_freezing', 'trainable_counts', 'add_lora', 'PreflightError', 'image_tokens', 'estimate_memory',
+           'zero_stage', 'preflight', 'last_checkpoint', 'restore_weights', 'needs_weight_restore', 'resume_from',
+           'ReachedEnd', 'stop_at_end', 'save_final', 'publish_final', 'check_world_size', 'lock_output_dir',
+           'unlock_output_dir', 'data_identity', 'training_fingerprint', 'require_rows', 'FinishedRun', 'only_longer',
+           'finished_run', 'finished_stage', 'mark_started', 'mark_finished', 'train_to_final']
 
 # %% ../nbs/30_train.ipynb #bd545b06
 def part_of(name: str) -> str:
@@ -165,18 +166,50 @@ def resume_from(trainer, output_dir: str | Path, resume: bool) -> str | None:
     "The checkpoint to resume from (None: start fresh); restores the weights strictly where the Trainer itself would load them loosely."
     ck = last_checkpoint(output_dir) if resume else None
     if ck and needs_weight_restore(trainer): restore_weights(trainer.model, ck)
+    if ck and is_main_process():
+        print(f"{output_dir}: an earlier run stopped after {Path(ck).name}; resuming from it (the steps after it are trained again, "
+              "with the same data order and random state; nothing else to do)")
     return ck
 
-def save_final(trainer, processor, out: Path, lora: bool = False, min_pixels: int | None = None, max_pixels: int | None = None) -> Path:
-    "Write `out/final` in the stock Qwen2.5-VL format on every launch: `trainer.save_model` (gathers ZeRO-3 shards), rank 0 writes."
-    final = Path(out)/"final"
+class ReachedEnd(Exception):
+    "A resumed run whose checkpoint is already its last step: there is nothing left to train."
+
+def stop_at_end():
+    "A callback that ends a resumed run before its first step when its checkpoint already reached the run's `max_steps`."
+    from transformers import TrainerCallback
+    class StopAtEnd(TrainerCallback):
+        # `on_train_begin` comes after the Trainer (or the DeepSpeed/FSDP engine) has loaded the checkpoint and set `max_steps`
+        # for this run (from max_steps, or epochs/episodes): every rank sees the same two numbers, so all stop together.
+        def on_train_begin(self, args, state, control, **kw):
+            if state.max_steps > 0 and state.global_step >= state.max_steps: raise ReachedEnd(state.global_step)
+    return StopAtEnd()
+
+PARTIAL = "final.partial"   # where `final/` is written; renamed to `final` once complete, with its record
+
+def save_final(trainer, processor, out: Path, lora: bool = False, min_pixels: int | None = None, max_pixels: int | None = None,
+               name: str = "final" # the folder in `out` to write (train_to_final: PARTIAL, renamed when complete)
+              ) -> Path:
+    "Write `out/<name>` in the stock Qwen2.5-VL format on every launch: `trainer.save_model` (gathers ZeRO-3 shards), rank 0 writes."
+    final = Path(out)/name
     if lora:
-        if trainer.is_world_process_zero(): trainer.model.save_pretrained(out/"adapter")   # the adapters alone, then merged (in place)
+        if trainer.is_world_process_zero(): trainer.model.save_pretrained(Path(out)/"adapter")   # the adapters, then merged (in place)
         merged = trainer.model.merge_and_unload()
         if trainer.is_world_process_zero(): merged.save_pretrained(final)
     else: trainer.save_model(str(final))                # every rank calls it: under ZeRO-3 it gathers the partitions
     trainer.accelerator.wait_for_everyone()
     if trainer.is_world_process_zero(): processor.save_pretrained(final, min_pixels=min_pixels or None, max_pixels=max_pixels or None)
+    trainer.accelerator.wait_for_everyone()
+    return final
+
+def publish_final(trainer, out: Path) -> Path:
+    "Rename the complete `out/final.partial` to `out/final` (rank 0), replacing an older final: `final/` only ever holds a whole model."
+    out, final = Path(out), Path(out)/"final"
+    if trainer.is_world_process_zero():
+        if final.exists():
+            shutil.rmtree(out/"final.old", ignore_errors=True)
+            os.replace(final, out/"final.old")
+        os.replace(out/PARTIAL, final)
+        shutil.rmtree(out/"final.old", ignore_errors=True)
     trainer.accelerator.wait_for_everyone()
     return final
 
@@ -191,20 +224,78 @@ def check_world_size(num_gpus: int, # processes the preset assumes (the batch pl
                              f"{num_gpus} ...` (see `coldstart_nb.pipeline.launch_command`) or override num_gpus={world}.")
     return world
 
+TRAINING_LOCK = ".coldstart-train.lock"   # in `output_dir`: held by the one run training there
+_TRAINING_LOCKS: dict[str, list] = {}     # output_dir -> [lock key, holds], for this process
+
+def lock_output_dir(out: str | Path, # the run's output_dir
+                    trainer=None # under a multi-process launch: rank 0's answer is shared with every rank
+                   ) -> None:
+    "Hold `out`'s training lock (rank 0 only: the ranks of one launch never refuse each other); PreflightError if another run has it."
+    err, k = None, str(Path(out).resolve())
+    if is_main_process():
+        if k in _TRAINING_LOCKS: _TRAINING_LOCKS[k][1] += 1   # re-entrant within this process; `unlock_output_dir` once per call
+        else:
+            Path(out).mkdir(parents=True, exist_ok=True)
+            busy = (f"{out} is being trained into by another run (pid {{pid}}): wait for it to finish, or use another output_dir. "
+                    "Two runs in one folder would overwrite each other's checkpoints and final model.")
+            try: _TRAINING_LOCKS[k] = [hold_lock(Path(out)/TRAINING_LOCK, busy), 1]
+            except StoreError as e: err = str(e)
+    if trainer is not None and getattr(trainer.accelerator, "num_processes", 1) > 1:
+        from accelerate.utils import broadcast_object_list
+        err = broadcast_object_list([err])[0]   # every rank raises, or none
+    if err: raise PreflightError(err)
+
+def unlock_output_dir(out: str | Path) -> None:
+    "Release one hold of `out`'s training lock taken by this process (the lock itself with the last)."
+    k = str(Path(out).resolve())
+    if k not in _TRAINING_LOCKS: return
+    _TRAINING_LOCKS[k][1] -= 1
+    if _TRAINING_LOCKS[k][1] <= 0: release_lock(_TRAINING_LOCKS.pop(k)[0])
+
 # %% ../nbs/30_train.ipynb #5f1a1d01
 TRAINING_RECORD = "coldstart_training.json"   # in `<output_dir>/final` (what produced it) and `<output_dir>` (the run in progress)
 NOT_IN_FINGERPRINT = ("output_dir", "resume", "gpu_memory_gb", "logging_steps", "save_steps",
                       "save_total_limit")   # settings that cannot change the weights
 
-def data_identity(ds, spec: str) -> str:
-    "A dataset's content fingerprint: a hash of its Arrow files when it lives on disk, else `datasets`' own, else the spec."
-    files = [f["filename"] for f in getattr(ds, "cache_files", None) or []]
-    if files: return "sha256:" + digest([file_digest(f) for f in files])   # file names are new on every build; content counts
+IDENTIFIED = ("model", "data", "train_data")   # recipe paths whose content the fingerprint names instead (its `model` and `data`)
+
+def _feed(h, x) -> None:
+    "Hash a row's value by content: an image stored as a file path counts by the file's bytes, not by where it lies."
+    if isinstance(x, dict):
+        if set(x) == {"bytes", "path"} and (x["bytes"] is not None or isinstance(x["path"], str) and os.path.isfile(x["path"])):
+            sha = hashlib.sha256(x["bytes"]).hexdigest()[:16] if x["bytes"] is not None else file_digest(x["path"])
+            h.update(b"F" + sha.encode())   # an image: its bytes, embedded or in a file (the same digest), not where it lies
+            return
+        h.update(b"{")
+        for k in sorted(x):
+            h.update(repr(k).encode())
+            _feed(h, x[k])
+        h.update(b"}")
+    elif isinstance(x, (list, tuple)):
+        h.update(b"[")
+        for v in x: _feed(h, v)
+        h.update(b"]")
+    elif isinstance(x, (bytes, bytearray)): h.update(b"B%d:" % len(x) + bytes(x))
+    else: h.update(b"S" + repr(x).encode() + b";")
+
+def data_identity(ds, spec: str, chunk: int = 512) -> str:
+    "A dataset's content digest (rows and features; images by their bytes, wherever the files are), else `datasets`' own, else the spec."
+    if hasattr(ds, "with_format") and hasattr(ds, "__len__") and hasattr(ds, "features"):
+        h = hashlib.sha256(repr(ds.features).encode())
+        table = ds.with_format("arrow")   # raw storage: images stay {bytes, path}, nothing is decoded
+        for i in range(0, len(ds), chunk):
+            for row in table[i:i + chunk].to_pylist(): _feed(h, row)
+        return "rows:" + h.hexdigest()[:16]
     return getattr(ds, "_fingerprint", None) or f"spec:{spec}"
 
+def _portable(v):
+    "An absolute path under the project root, relative to it (a copied or moved project keeps its fingerprints); else unchanged."
+    if isinstance(v, str) and os.path.isabs(v) and Path(v).is_relative_to(project_root()): return str(Path(v).relative_to(project_root()))
+    return v
+
 def training_fingerprint(stage: str, recipe: Config, model_id: dict, data_id: str) -> dict:
-    "What produces a stage's final model: the recipe's weight-relevant settings, the start model and the data."
-    cfg = {k: v for k, v in recipe.to_dict().items() if k not in NOT_IN_FINGERPRINT}
+    "What produces a stage's final model: the recipe's weight-relevant settings, the start model and the data (by content, not path)."
+    cfg = {k: _portable(v) for k, v in recipe.to_dict().items() if k not in NOT_IN_FINGERPRINT and k not in IDENTIFIED}
     return {"stage": stage, "config": cfg, "model": model_id, "data": data_id}
 
 def require_rows(ds, what: str) -> None:
@@ -250,6 +341,10 @@ def finished_run(out: Path, fp: dict, resume: bool = True) -> FinishedRun | None
                              f"resuming would mix them. Use another output_dir, or delete {out} to start over.")
     if not (final/"config.json").exists(): return None
     rec = _read_record(final/TRAINING_RECORD)
+    if rec is None and started is not None and started.get("fingerprint") == fp and ck:
+        raise PreflightError(f"{final} holds a model with no record: a run with these settings was interrupted while writing it "
+                             f"(versions before final/ was written whole did that). Delete {final} and run again: it resumes from "
+                             f"{Path(ck).name} and writes final/ anew.")
     if rec is None:
         raise PreflightError(f"{final} holds a model with no record of what produced it: use another output_dir, "
                              f"or delete {final} to train again.")
@@ -270,8 +365,11 @@ def finished_stage(stage: str, # 'sft' or 'grpo'
                    ds, spec: str # the training data and the spec it was loaded from
                   ) -> tuple[dict, FinishedRun | None]:
     "The stage's fingerprint, and the `FinishedRun` when `out` already holds its final model (None: there is training to do)."
-    fp = training_fingerprint(stage, recipe, model_id, data_identity(ds, spec))
-    done = finished_run(out, fp, recipe.resume)
+    lock_output_dir(out)   # another run training there: refused before anything is read
+    try:
+        fp = training_fingerprint(stage, recipe, model_id, data_identity(ds, spec))
+        done = finished_run(out, fp, recipe.resume)
+    finally: unlock_output_dir(out)   # taken again by `train_to_final` for the training itself
     if done is not None:
         print(f"{stage}: {done.final} already holds this config's model ({done.state.global_step} steps); nothing to train. "
               "Delete it to retrain.")
@@ -281,12 +379,12 @@ def mark_started(out: Path, fp: dict) -> None:
     "Record the fingerprint of the run starting in `out` (rank 0), so a resume with other settings is refused."
     if is_main_process(): write_json(Path(out)/TRAINING_RECORD, {"fingerprint": fp})
 
-def mark_finished(trainer, out: Path, fp: dict) -> None:
-    "Write `final/coldstart_training.json`: the fingerprint, steps, log history and process count of the finished run (rank 0)."
+def mark_finished(trainer, out: Path, fp: dict, name: str = "final") -> None:
+    "Write `<name>/coldstart_training.json`: the fingerprint, steps, log history and process count of the finished run (rank 0)."
     if not trainer.is_world_process_zero(): return
     rec = {"fingerprint": fp, "digest": digest(fp), "global_step": trainer.state.global_step,
            "log_history": trainer.state.log_history, "processes": trainer.accelerator.num_processes}
-    write_json(Path(out)/"final"/TRAINING_RECORD, rec)
+    write_json(Path(out)/name/TRAINING_RECORD, rec)
 
 def train_to_final(trainer, processor,
                    out: Path, # the run's output_dir
@@ -295,10 +393,22 @@ def train_to_final(trainer, processor,
                    lora: bool = False, # save the adapters, then the merged model
                    min_pixels: int | None = None, max_pixels: int | None = None # pixel settings written with the final model
                   ) -> Path:
-    "Train (from the last checkpoint when `resume`), then write `out/final` and its record; returns the final model's dir."
-    start = resume_from(trainer, out, resume)
-    mark_started(out, fp)
-    trainer.train(resume_from_checkpoint=start)
-    final = save_final(trainer, processor, out, lora, min_pixels, max_pixels)
-    mark_finished(trainer, out, fp)
-    return final
+    "Holding `out`'s lock: train (from the last checkpoint when `resume`, never past the run's end), write `final/` whole; returns it."
+    out = Path(out)
+    lock_output_dir(out, trainer)
+    try:
+        if trainer.is_world_process_zero():   # leftovers of a run killed while writing final/
+            for d in (PARTIAL, "final.old"): shutil.rmtree(out/d, ignore_errors=True)
+        trainer.accelerator.wait_for_everyone()
+        start = resume_from(trainer, out, resume)
+        mark_started(out, fp)
+        trainer.add_callback(stop_at_end())
+        try: trainer.train(resume_from_checkpoint=start)
+        except ReachedEnd:
+            if trainer.is_world_process_zero():
+                print(f"{out}: {Path(start).name} is this run's last step ({trainer.state.global_step} of {trainer.state.max_steps}): "
+                      "writing final/ from it, no further training")
+        save_final(trainer, processor, out, lora, min_pixels, max_pixels, name=PARTIAL)
+        mark_finished(trainer, out, fp, name=PARTIAL)
+        return publish_final(trainer, out)
+    finally: unlock_output_dir(out)
