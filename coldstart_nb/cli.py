@@ -8,7 +8,7 @@ import argparse, contextlib, os, re, signal, subprocess, sys, time
 
 import yaml
 
-from .core import is_main_process, pin_cpu_numerics, project_path
+from .core import is_main_process, pin_cpu_numerics, project_path, world_size
 from .recipes import ConfigError, load_recipe, preset_files, recipe_yaml
 from .pipeline import (STEPS, check_steps, launch_command, planned_steps, record_times, run_notebook, split_overrides,
                                    summarize, use_launcher)
@@ -56,7 +56,7 @@ def train_main(argv: list[str] | None = None) -> dict | None:
         print(describe(a.stage, a.preset, over), end="")
         return None
     res = run_stage(a.stage, a.preset, over, name=a.name, write=not a.no_results)
-    if is_main_process(): print({"stage": a.stage, "preset": a.preset, "summary": res["summary"]})
+    if is_main_process(): print({"stage": a.stage, "preset": a.preset, "processes": world_size(), "summary": res["summary"]})
     return res
 
 def train_cli(argv: list[str] | None = None) -> int:

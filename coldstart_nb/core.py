@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #9af89ff4
 from __future__ import annotations
-import datetime, hashlib, json, os, platform, random, subprocess, tempfile
+import datetime, hashlib, json, os, platform, random, re, subprocess, tempfile
 from importlib import metadata as importlib_metadata
 from pathlib import Path
 from typing import Iterable
@@ -12,9 +12,10 @@ from typing import Iterable
 import numpy as np
 
 # %% auto #0
-__all__ = ['PACKAGES', 'CPU_NUMERICS_PINS', 'project_root', 'project_path', 'resolve', 'atomic_write', 'write_json', 'set_seed',
-           'world_size', 'local_rank', 'is_main_process', 'pick_device', 'pick_dtype', 'git_info', 'package_versions',
-           'redact', 'pin_cpu_numerics', 'run_metadata', 'write_results', 'stable_hash', 'braced', 'find_last_boxed']
+__all__ = ['PACKAGES', 'SECRET_PATTERNS', 'CPU_NUMERICS_PINS', 'project_root', 'project_path', 'resolve', 'atomic_write',
+           'write_json', 'set_seed', 'world_size', 'local_rank', 'is_main_process', 'pick_device', 'pick_dtype',
+           'git_info', 'package_versions', 'redact', 'pin_cpu_numerics', 'run_metadata', 'write_results', 'stable_hash',
+           'braced', 'find_last_boxed']
 
 # %% ../nbs/00_core.ipynb #b3a1375a
 def project_root() -> Path:
@@ -135,12 +136,22 @@ def package_versions(names: Iterable[str] = PACKAGES) -> dict:
         except importlib_metadata.PackageNotFoundError: out[n] = None
     return out
 
-def redact(obj):
-    "Copy of `obj` with values under credential-like keys replaced by '***'."
+SECRET_PATTERNS = [re.compile(r"(?i)(bearer\s+)[^\s\"',;]+"), re.compile(r"(?i)(basic\s+)[A-Za-z0-9+/=]{8,}"),
+                   re.compile(r"\bsk-[A-Za-z0-9_\-]{6,}"),
+                   re.compile(r"(?i)((?:api[-_]?key|x-api-key|authorization|access[-_]?token|password|passwd|secret)"
+                              r"[\"']?\s*[:=]\s*[\"']?)(?!bearer\b|basic\b|\[redacted\])[^\s\"',;&]+"),
+                   re.compile(r"(?i)(\b[a-z][a-z0-9+.\-]*://)[^/\s@]+(?=@)")]   # user:password@ of a URL
+
+def redact(obj, secrets: tuple = ()):
+    "Copy of `obj` without secrets: credential-like keys' values as '***'; in text, `secrets`, URL credentials, tokens as '[redacted]'."
     if isinstance(obj, dict):
-        return {k: ("***" if isinstance(k, str) and any(w in k.lower() for w in _SECRET_WORDS) and v else redact(v))
+        return {k: ("***" if isinstance(k, str) and any(w in k.lower() for w in _SECRET_WORDS) and v else redact(v, secrets))
                 for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)): return [redact(v) for v in obj]
+    if isinstance(obj, (list, tuple)): return [redact(v, secrets) for v in obj]
+    if not isinstance(obj, str): return obj
+    for s in secrets:
+        if s: obj = obj.replace(s, "[redacted]")
+    for p in SECRET_PATTERNS: obj = p.sub(lambda m: (m.group(1) if m.re.groups else "") + "[redacted]", obj)
     return obj
 
 CPU_NUMERICS_PINS = {"ATEN_CPU_CAPABILITY": "avx2",    # torch's own kernels (norms, softmax, reductions): the AVX2 build on every CPU

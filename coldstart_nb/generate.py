@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_generate.ipynb #a058ba34
 from __future__ import annotations
-import base64, io, json, os, re, time, urllib.error, urllib.request
+import base64, io, json, os, time, urllib.error, urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,7 +12,7 @@ from typing import Callable, Protocol
 
 from tqdm.auto import tqdm
 
-from .core import stable_hash
+from .core import stable_hash, redact
 from .recipes import Config
 from .stores import RecordStore, file_digest
 from .data import Sample
@@ -22,7 +22,7 @@ from .prompts import PromptConfig, build_messages
 # %% auto #0
 __all__ = ['SETTLED_S', 'NOT_MODEL_FILES', 'GenConfig', 'Request', 'requests_from_samples', 'Backend', 'HFBackend', 'file_sha256',
            'model_files', 'model_fingerprint', 'scalar_settings', 'backend_identity', 'image_digest', 'request_digest',
-           'generation_fingerprint', 'generate', 'image_data_uri', 'to_openai_messages', 'redact', 'split_credentials',
+           'generation_fingerprint', 'generate', 'image_data_uri', 'to_openai_messages', 'split_credentials',
            'OpenAIBackend', 'vllm_engine_settings', 'release_vllm_engine', 'VLLMBackend']
 
 # %% ../nbs/04_generate.ipynb #560f6fce
@@ -309,19 +309,6 @@ def to_openai_messages(messages: list[dict], images: list) -> list[dict]:
         else: out.append({"role": m["role"], "content": parts})
     if next(it, None) is not None: raise ValueError("more images than image placeholders")
     return out
-
-_SECRET_PATTERNS = [re.compile(r"(?i)(bearer\s+)[^\s\"',;]+"), re.compile(r"(?i)(basic\s+)[A-Za-z0-9+/=]{8,}"),
-                    re.compile(r"\bsk-[A-Za-z0-9_\-]{6,}"),
-                    re.compile(r"(?i)((?:api[-_]?key|x-api-key|authorization|access[-_]?token|password|passwd|secret)"
-                               r"[\"']?\s*[:=]\s*[\"']?)(?!bearer\b|basic\b|\[redacted\])[^\s\"',;&]+"),
-                    re.compile(r"(?i)(\b[a-z][a-z0-9+.\-]*://)[^/\s@]+(?=@)")]   # user:password@ of a URL
-
-def redact(text: str, secrets: tuple = ()) -> str:
-    "`text` with the given secrets, URL credentials and anything shaped like a bearer token or API key replaced by '[redacted]'."
-    for s in secrets:
-        if s: text = text.replace(s, "[redacted]")
-    for p in _SECRET_PATTERNS: text = p.sub(lambda m: (m.group(1) if m.re.groups else "") + "[redacted]", text)
-    return text
 
 def split_credentials(url: str) -> tuple[str, str, str]:
     "(`url` without its `user:password@`, user, password): the credentials travel as basic auth, never in the URL we keep."

@@ -20,8 +20,8 @@ from .recipes import NON_NEGATIVE, POSITIVE, STEPS, Config, Range, register_reci
 from .embedded import parse_data_spec
 from .grading import accuracy_reward, format_reward
 from .reflection import pattern_log, reflection_log
-from .train import (add_lora, apply_freezing, check_world_size, estimate_memory, finished_stage, image_tokens, preflight,
-                                require_rows, train_to_final, zero_stage)
+from .train import (add_lora, apply_freezing, check_world_size, estimate_memory, finished_stage, image_tokens, lock_output_dir,
+                                preflight, require_rows, train_to_final, unlock_output_dir, zero_stage)
 
 # %% auto #0
 __all__ = ['REWARDS', 'group_advantages', 'zero_variance_groups', 'k3_kl', 'grpo_token_loss', 'GRPORecipe', 'batch_plan',
@@ -504,12 +504,18 @@ def rl_dataset(spec: str, rl_system: str = "", limit: int | None = None,
 def train_grpo(r: GRPORecipe, model=None, processor=None, dataset=None, callbacks=None, check: bool = True,
                reward_funcs: list | None = None):
     "Run GRPO by the recipe (one process, or each rank under `accelerate launch`); returns (trainer, preflight report)."
-    from coldstart_nb.models import count_params, load_model, load_processor
-    from coldstart_nb.generate import model_fingerprint
     check_world_size(r.num_gpus)
     set_seed(r.seed)
-    src = resolve(r.model)
     out = Path(resolve(r.output_dir))
+    lock_output_dir(out)   # before anything is written under it, rl-data included (re-entrant: the stage's own holds compose)
+    try: return _train_grpo(r, out, model, processor, dataset, callbacks, check, reward_funcs)
+    finally: unlock_output_dir(out)
+
+def _train_grpo(r: GRPORecipe, out: Path, model, processor, dataset, callbacks, check: bool, reward_funcs):
+    "`train_grpo` once `out` is locked."
+    from coldstart_nb.models import count_params, load_model, load_processor
+    from coldstart_nb.generate import model_fingerprint
+    src = resolve(r.model)
     ds = dataset if dataset is not None else rl_dataset(r.train_data, r.rl_system, cache_dir=out / "rl-data")
     require_rows(ds, "the RL data" if dataset is not None else repr(r.train_data))
     fp, done = finished_stage("grpo", r, out, model_fingerprint(model if model is not None else src), ds, r.train_data)

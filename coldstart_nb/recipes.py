@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 
-from .core import atomic_write, project_path
+from .core import atomic_write, project_path, redact
 
 # %% auto #0
 __all__ = ['SIMPLE_TYPES', 'RECIPES', 'POSITIVE', 'NON_NEGATIVE', 'FRACTION', 'STEPS', 'BASE_KEY', 'ConfigError', 'coerce',
@@ -219,9 +219,9 @@ def recipe_yaml(recipe: Config, # a resolved recipe
                 header: str = "", # a comment line on top (e.g. where it came from)
                 width: int = 44 # column of the help comments
                ) -> str:
-    "The recipe as YAML, one line per field with its help as a comment (loads back to the same recipe)."
-    helps, lines = field_help(type(recipe)), [f"# {h}" for h in header.splitlines()] if header else []
-    for k, v in recipe.to_dict().items():
+    "The recipe as YAML, one line per field with its help as a comment (loads back to the same recipe; secrets shown redacted)."
+    helps, lines = field_help(type(recipe)), [f"# {h}" for h in redact(header).splitlines()] if header else []
+    for k, v in redact(recipe.to_dict()).items():   # a URL's credentials never printed
         code = yaml.safe_dump({k: v}, default_flow_style=True, width=10**6).strip()[1:-1]
         lines.append(f"{code + '  ':<{width}}# {helps[k]}" if helps.get(k) else code)
     return "\n".join(lines) + "\n"

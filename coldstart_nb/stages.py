@@ -10,7 +10,7 @@ from dataclasses import dataclass, fields
 from typing import ClassVar
 from pathlib import Path
 
-from .core import is_main_process, project_path, resolve, set_seed, write_results
+from .core import is_main_process, project_path, redact, resolve, set_seed, write_results
 from .recipes import FRACTION, NON_NEGATIVE, Config, Range, load_recipe, register_recipe
 from .cot import CotConfig
 from .cotdata import FilterConfig
@@ -280,7 +280,7 @@ def run_cot(r: CotRecipe, name: str = "tiny" # the run's name: the output folder
         kept[v], stats[v]["removed"] = apply_filters([(by_id[rec["id"]], t) for rec in recs for t in rec["traces"]], fcfg, count, decon)
     identity = backend_identity(teacher) if teacher is not None else {"name": "released"}
     card = write_outputs(kept, out_dir, {"name": name, "teacher": f"{r.teacher} ({r.teacher_backend})", "source": r.source,
-                                         "variants": {v: dict(s) for v, s in stats.items()}, "config": r.to_dict(),
+                                         "variants": {v: dict(s) for v, s in stats.items()}, "config": redact(r.to_dict()),
                                          "produced_by": {"teacher": identity,
                                                          "stages": {st: {k: i[k] for k in ("fingerprint", "reused", "generated")}
                                                                     for st, i in produced.items()}}}, count)

@@ -130,3 +130,13 @@ def test_cot_presets_reach_the_builder_and_filter_settings():
     r = load_recipe("cot", "embedded", caption_prompt="Describe: {question}", hash_distance=2)
     assert r.part(CotConfig).caption_prompt == "Describe: {question}" and r.part(FilterConfig).hash_distance == 2
     assert r.rows_rate == 0.5   # the setting the committed run's story depends on
+
+
+def test_url_credentials_never_reach_printed_or_recorded_recipes():
+    "Issue 22 item 6: a `teacher_url` with `user:password@` is redacted in --print-recipe output and in every results file's metadata."
+    from coldstart_nb.core import run_metadata
+    from coldstart_nb.recipes import recipe_yaml
+    r = load_recipe("cot", "tiny", teacher_url="http://alice:s3cret-Pw0rd@127.0.0.1:9/v1", teacher_backend="openai")
+    printed, meta = recipe_yaml(r, "cot preset 'tiny'"), str(run_metadata(r))
+    assert "s3cret-Pw0rd" not in printed and "s3cret-Pw0rd" not in meta
+    assert "http://[redacted]@127.0.0.1:9/v1" in printed
