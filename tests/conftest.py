@@ -46,3 +46,15 @@ def local_server(handler_cls):
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     try: yield f"http://127.0.0.1:{srv.server_address[1]}/v1"
     finally: srv.shutdown(); srv.server_close()
+
+
+@pytest.fixture
+def scratch_root(tmp_path, monkeypatch):
+    """A project root as a fresh checkout has it (the real configs and notebooks; no data, models, checkpoints or results), set as
+    `COLDSTART_NB_ROOT` for this process and the processes it starts; a test may add presets."""
+    import shutil
+    shutil.copytree(ROOT / "reports" / "configs", tmp_path / "reports" / "configs")
+    (tmp_path / "nbs").symlink_to(ROOT / "nbs")
+    (tmp_path / "settings.ini").write_text((ROOT / "settings.ini").read_text())
+    monkeypatch.setenv("COLDSTART_NB_ROOT", str(tmp_path))
+    return tmp_path

@@ -1,7 +1,6 @@
 """Ctrl-C stops `coldstart-reproduce` and everything it started (papermill's kernel, in a session of its own, included), and
 the same command then resumes from what was written (issue 22 item 5)."""
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -20,11 +19,8 @@ def reproduce_cmd():
     return base + ["--preset", "tiny", "--stages", "eval", "limit=0", "sampled_n=0", "batch_size=1"]   # one item per batch: many batches
 
 
-def test_sigint_stops_the_whole_tree_and_a_rerun_resumes(tmp_path):
-    shutil.copytree(ROOT / "reports" / "configs", tmp_path / "reports" / "configs")
-    (tmp_path / "nbs").symlink_to(ROOT / "nbs")
-    (tmp_path / "settings.ini").write_text((ROOT / "settings.ini").read_text())
-    env = {**os.environ, "COLDSTART_NB_ROOT": str(tmp_path)}
+def test_sigint_stops_the_whole_tree_and_a_rerun_resumes(scratch_root):
+    tmp_path, env = scratch_root, dict(os.environ)   # COLDSTART_NB_ROOT points at the scratch root
     store = tmp_path / "reports" / "predictions" / "eval_tiny" / "init-greedy.jsonl"
     proc = subprocess.Popen(reproduce_cmd(), cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     t0 = time.time()

@@ -165,16 +165,6 @@ def test_second_evaluation_on_one_store_is_refused(items, tmp_path):
 
 # ---- item 3: typos in presets ----
 
-@pytest.fixture
-def scratch_root(tmp_path, monkeypatch):
-    "A project root with the real configs and notebooks, where a test may add presets."
-    shutil.copytree(ROOT / "reports" / "configs", tmp_path / "reports" / "configs")
-    (tmp_path / "nbs").symlink_to(ROOT / "nbs")
-    (tmp_path / "settings.ini").write_text((ROOT / "settings.ini").read_text())
-    monkeypatch.setenv("COLDSTART_NB_ROOT", str(tmp_path))
-    return tmp_path
-
-
 def test_load_recipe_refuses_a_typo(scratch_root):
     from coldstart_nb.recipes import ConfigError
     from coldstart_nb.cli import train_main
