@@ -81,6 +81,26 @@ def test_resume_continues_from_the_last_checkpoint(runs):
     assert (out / "sft" / "checkpoint-4").exists() and (out / "grpo" / "checkpoint-4").exists()
 
 
+@pytest.fixture(scope="module")
+def rerun_at_the_end(runs):
+    "The finished 4-step runs with their `final/` deleted, launched again on 2 processes (issue 22 item 1 under accelerate)."
+    import shutil
+    out, _, second = runs
+    finals = {stage: (out / stage / "final" / "model.safetensors").read_bytes() for stage in ("sft", "grpo")}
+    for stage in ("sft", "grpo"): shutil.rmtree(out / stage / "final")
+    third, _ = launch(out, 4, 4)
+    return out, second, third, finals
+
+
+def test_resume_at_the_end_trains_no_further_on_two_processes(rerun_at_the_end):
+    out, second, third, finals = rerun_at_the_end
+    for stage in ("sft", "grpo"):
+        for info in third:
+            assert (info[stage]["start_step"], info[stage]["steps_run"], info[stage]["global_step"]) == (4, 0, 4), (stage, info[stage])
+        assert third[0][stage]["digest"] == third[1][stage]["digest"] == second[0][stage]["digest"], stage
+        assert (out / stage / "final" / "model.safetensors").read_bytes() == finals[stage], stage
+
+
 def test_checkpoints_open_in_stock_loaders(runs):
     from test_checkpoint_format import _stock_or_torchvision_error
     from transformers import AutoProcessor
