@@ -223,7 +223,7 @@ class SymbolicPool:
         self._lock = threading.Lock()
         self.cache: dict = {}
         self.stats = {"calls": 0, "cached": 0, "timeouts": 0, "errors": 0, "restarts": 0, "spawn_errors": 0, "wait_s": 0.0,
-                      "deadline": 0, "drained": 0}
+                      "deadline": 0, "drained": 0, "retries": 0}
         self.draining: set = set()
         self.grow(size)
 
@@ -267,7 +267,8 @@ class SymbolicPool:
 
     def check(self, op: str, args: list, timeout: float, max_wait: float = 600.0,
               wall: float | None = None, # wall-clock cap on the work (None: WALL_FACTOR x timeout)
-              until: float | None = None # the caller's wall-clock deadline (a `time.monotonic()` value), queue included
+              until: float | None = None, # the caller's wall-clock deadline (a `time.monotonic()` value), queue included
+              retry: bool = True # a worker that died under the item (not a timeout): ask a fresh one once
              ) -> tuple[dict, str, str, float]:
         "(result, status, detail, wait): status 'ok', 'timeout', 'error' or 'deadline'; `timeout` seconds of work once a worker takes it."
         key = json.dumps([op, args])
@@ -308,6 +309,9 @@ class SymbolicPool:
             if res is None:
                 self.stats["timeouts"] += 1
                 return {"ok": False}, "timeout", f"no answer within {timeout}s of work", wait
+            if retry:   # the worker died (killed, crashed): the item itself is not at fault, so a fresh worker gets it once
+                self.stats["retries"] += 1
+                return self.check(op, args, timeout, max_wait, wall, until, retry=False)
             self.stats["errors"] += 1
             return {"ok": False}, "error", f"{type(res).__name__}: {res}", wait
         self.idle.put(w)
