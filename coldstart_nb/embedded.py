@@ -10,7 +10,7 @@ from pathlib import Path
 from .core import project_path
 
 # %% auto #0
-__all__ = ['DATA_SPEC_KINDS', 'parse_data_spec', 'synth_dir', 'project_lock', 'tokenizer_texts', 'ensure_embedded',
+__all__ = ['DATA_SPEC_KINDS', 'parse_data_spec', 'synth_dir', 'project_lock', 'tokenizer_texts', 'ensure_embedded', 'init_preset',
            'ensure_for_training', 'load_data', 'spec_parts']
 
 # %% ../nbs/03a_embedded.ipynb #3a0e1b06
@@ -65,6 +65,15 @@ def ensure_embedded(data_dir: str = "data/synth/tiny", model_dir: str | None = "
     return d, m
 
 # %% ../nbs/03a_embedded.ipynb #2ebe22e0
+def init_preset(path: str) -> str:
+    "The size preset of a random-init model folder `models/<preset>-init` (e.g. 'small'): a missing one is built at its own size."
+    from coldstart_nb.models import MODEL_PRESETS
+    name = path.rstrip("/").split("/")[-1].removesuffix("-init")
+    if name not in MODEL_PRESETS:
+        raise ValueError(f"{path!r} is not an embedded model folder (models/<preset>-init, preset one of {sorted(MODEL_PRESETS)}); "
+                         "build it first or name a checkpoint")
+    return name
+
 def ensure_for_training(data: str, # the run's data spec ('synth:<dir>', 'corpus:<dir>', a dataset dir, an adapter)
                         model: str, # the start model (path or hub id)
                         kind: str # the data kind the stage reads: 'synth' (GRPO) or 'corpus' (base pre-training)
@@ -72,7 +81,7 @@ def ensure_for_training(data: str, # the run's data spec ('synth:<dir>', 'corpus
     "Build the embedded default's data and random-init model a training run needs, if it names them; None if it needs neither."
     local = model if model.startswith("models/") else None
     if parse_data_spec(data)[0] != kind and local is None: return None
-    return ensure_embedded(synth_dir(data, kind), local)
+    return ensure_embedded(synth_dir(data, kind), local, init_preset(local) if local else "tiny")
 
 # %% ../nbs/03a_embedded.ipynb #35c3e646
 def load_data(spec: str, # 'synth:<dir>', '<source>' or '<source>:<local copy>', or several joined by commas

@@ -14,7 +14,7 @@ from .core import is_main_process, project_path, redact, resolve, set_seed, writ
 from .recipes import FRACTION, NON_NEGATIVE, Config, Range, load_recipe, register_recipe
 from .cot import CotConfig
 from .cotdata import FilterConfig
-from .embedded import ensure_embedded, ensure_for_training
+from .embedded import ensure_embedded, ensure_for_training, init_preset
 from .evaluate import EvalRecipe
 from .grpo import GRPORecipe, batch_plan, train_grpo
 from .sft import SFTRecipe, train_sft
@@ -222,7 +222,8 @@ def cot_problems(r: CotRecipe) -> list:
     "The source problems (`embedded.load_data`, train split), `limit` spread over the families or benchmarks rather than the first ones."
     from coldstart_nb.embedded import load_data, spec_parts
     if r.tokenizer.startswith("models/"):   # the embedded model whose tokenizer measures lengths, built if missing
-        for d in spec_parts(r.source) + spec_parts(r.decontaminate) or ["data/synth/tiny"]: ensure_embedded(d, r.tokenizer, "tiny", r.seed)
+        for d in spec_parts(r.source) + spec_parts(r.decontaminate) or ["data/synth/tiny"]:
+            ensure_embedded(d, r.tokenizer, init_preset(r.tokenizer), r.seed)
     problems = load_data(r.source, "train", limit=None if spec_parts(r.source) else (r.limit or None))
     if not r.limit: return problems
     groups = {}
@@ -300,7 +301,7 @@ def run_eval(r: EvalRecipe, name: str = "tiny" # the run's name: predictions go 
     t0 = time.time()
     set_seed(r.seed)
     for _, path in r.model_list():   # a random-init embedded model is built when missing (a fresh checkout's tiny run)
-        if path.startswith("models/"): ensure_embedded((spec_parts(r.data) or ["data/synth/tiny"])[0], path)
+        if path.startswith("models/"): ensure_embedded((spec_parts(r.data) or ["data/synth/tiny"])[0], path, init_preset(path))
     items = eval_items(r)
     print(f"{len(items)} items; models: {r.model_list()}")
     results, run_records = {}, {}
@@ -350,7 +351,7 @@ def run_erank(r: ErankRecipe, name: str = "tiny") -> dict:
     set_seed(r.seed)
     models = dict(tuple(m.split(":", 1)) if ":" in m else (m, m) for m in r.models.split(",") if m.strip())
     for path in [*models.values(), r.untrained]:   # a random-init embedded model is built when missing
-        if path.startswith("models/"): ensure_embedded((spec_parts(r.data) or ["data/synth/tiny"])[0], path)
+        if path.startswith("models/"): ensure_embedded((spec_parts(r.data) or ["data/synth/tiny"])[0], path, init_preset(path))
     items = first_per_benchmark(load_data(r.data, r.split), r.limit)
     rows = erank_table(models, load_processor(resolve(next(iter(models.values())))), items, untrained=r.untrained or None,
                        device="cpu", layers=None if r.layers == "last" else "all", tokens=r.tokens)

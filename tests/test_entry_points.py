@@ -20,3 +20,17 @@ def test_coldstart_train_on_a_fresh_checkout_writes_curves_the_report_reads(scra
     assert payload["meta"]["config"]["max_steps"] == 2 and payload["meta"]["config"]["preset"] == "tiny"
     cv = curves_table({"tiny": load_results(scratch_root / "reports" / "results")[("grpo", "tiny")]})
     assert len(cv) == len(res["curves"]) and set(cv.columns) == {"run", "step", "metric", "value"}
+
+
+def test_a_missing_embedded_model_is_built_at_its_own_size(scratch_root):
+    "`models/small-init` named by a recipe and missing is built with the 'small' shape, not the tiny one (a 'tiny' build under that name)."
+    from coldstart_nb.embedded import ensure_for_training, init_preset
+    from coldstart_nb.models import MODEL_PRESETS
+    assert (init_preset("models/small-init"), init_preset("models/tiny-init/")) == ("small", "tiny")
+    _, m = ensure_for_training("corpus:data/synth/tiny", "models/small-init", "corpus")
+    cfg = json.loads((m / "config.json").read_text())
+    hidden = cfg.get("text_config", cfg).get("hidden_size")
+    assert hidden == MODEL_PRESETS["small"]["hidden"] != MODEL_PRESETS["tiny"]["hidden"], hidden
+    import pytest
+    with pytest.raises(ValueError, match="not an embedded model folder"):
+        init_preset("models/my-own-model")
