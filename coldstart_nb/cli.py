@@ -16,7 +16,7 @@ from .stages import run_stage
 
 # %% auto #0
 __all__ = ['NUMBER', 'parse_overrides', 'describe', 'train_main', 'train_cli', 'stop_tree', 'stop_on_interrupt', 'reproduce_main',
-           'run_steps']
+           'runs_vllm', 'run_steps']
 
 # %% ../nbs/97_cli.ipynb #9d32c12d
 NUMBER = r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?"   # a number YAML 1.1 may read as text (1e-6)
@@ -117,7 +117,9 @@ def reproduce_main(argv: list[str] | None = None):
     if a.print_recipe:
         for s in steps: print(f"# ---- step {s.name}\n" + describe(s.stage, s.preset(a.preset), per_step[s.name]))
         return
-    pins = pin_cpu_numerics()
+    vllm_steps = [s.name for s in steps if runs_vllm(s, a.preset, per_step[s.name])]
+    pins = {} if vllm_steps else pin_cpu_numerics()
+    if vllm_steps: print(f"CPU kernels not pinned: steps {vllm_steps} run vLLM, whose CPU kernels cannot run under the AVX2 pins")
     if pins: print("CPU kernels pinned to AVX2 for the same numbers across x86-64 machines (core.pin_cpu_numerics): "
                    + " ".join(f"{k}={v}" for k, v in pins.items()))
     t0, seconds = time.time(), {}
@@ -125,6 +127,11 @@ def reproduce_main(argv: list[str] | None = None):
         run_steps(steps, a.preset, per_step, a.launch, seconds)
     if seconds: record_times(a.preset, seconds)
     print(f"\npipeline finished in {time.time() - t0:.0f}s\n\n" + summarize(preset=a.preset))
+
+def runs_vllm(s, preset: str, over: dict) -> bool:
+    "Whether a step's recipe runs a vLLM engine (a `vllm` backend or teacher, or vLLM rollouts)."
+    r = load_recipe(s.stage, s.preset(preset), **over)
+    return "vllm" in (getattr(r, "backend", ""), getattr(r, "teacher_backend", "")) or bool(getattr(r, "use_vllm", False))
 
 def run_steps(steps: list, preset: str, per_step: dict, launch: str, seconds: dict) -> None:
     "Run the steps in order (notebook or `accelerate launch`), recording each one's wall time in `seconds`."

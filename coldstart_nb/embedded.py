@@ -7,11 +7,11 @@ from __future__ import annotations
 import contextlib, fcntl, json
 from pathlib import Path
 
-from .core import project_path
+from .core import project_path, resolve
 
 # %% auto #0
-__all__ = ['DATA_SPEC_KINDS', 'parse_data_spec', 'synth_dir', 'project_lock', 'tokenizer_texts', 'ensure_embedded', 'init_preset',
-           'ensure_for_training', 'load_data', 'spec_parts']
+__all__ = ['DATA_SPEC_KINDS', 'HUB_COPIES', 'parse_data_spec', 'synth_dir', 'project_lock', 'tokenizer_texts', 'ensure_embedded',
+           'init_preset', 'ensure_for_training', 'load_data', 'spec_parts', 'write_hub_copy']
 
 # %% ../nbs/03a_embedded.ipynb #3a0e1b06
 DATA_SPEC_KINDS = ("synth", "corpus")   # 'synth:<dir>': a synthetic benchmark's problems; 'corpus:<dir>': its pre-training corpus
@@ -100,7 +100,7 @@ def load_data(spec: str, # 'synth:<dir>', '<source>' or '<source>:<local copy>',
             ensure_embedded(path, None)
             out += load_split(project_path(path), split)
         elif kind == "" and name in SOURCES:
-            got = load_source(name, local or None, limit=limit, on_error=on_error)
+            got = load_source(name, resolve(local) if local else None, limit=limit, on_error=on_error)   # a copy under the project
             out += got
             out.skipped += got.skipped
         else:
@@ -112,3 +112,28 @@ def load_data(spec: str, # 'synth:<dir>', '<source>' or '<source>:<local copy>',
 def spec_parts(spec: str, kind: str = "synth") -> list[str]:
     "The folders of the `<kind>:<dir>` parts of a spec (the synthetic data a run needs built)."
     return [p for k, p in (parse_data_spec(s.strip()) for s in str(spec).split(",") if s.strip()) if k == kind]
+
+# %% ../nbs/03a_embedded.ipynb #286b6ee7
+HUB_COPIES = ("rl", "coldstart")   # the hub training sources `write_hub_copy` can stand in for
+
+def write_hub_copy(samples: list, # synthetic problems (`synth.load_split`)
+                   source: str, # 'rl' (problem + short answer) or 'coldstart' (problem + CoT ending in \\boxed{})
+                   out: str | Path # the folder to write `train.parquet` into
+                  ) -> Path:
+    "Write `samples` as an HF-shaped copy of the hub source `source` (the hub files' columns); returns the parquet file."
+    import datasets, io
+    from coldstart_nb.synth import solve
+    if source not in HUB_COPIES: raise ValueError(f"no HF-shaped copy of {source!r}: choose from {', '.join(HUB_COPIES)}")
+    def png(im) -> dict:
+        buf = io.BytesIO()
+        im.save(buf, format="PNG")
+        return {"bytes": buf.getvalue(), "path": None}
+    rows = {"images": [[png(im) for im in s.images] for s in samples],
+            "problem": ["<image>" * len(s.images) + s.question for s in samples],
+            "answer": [solve(s) if source == "coldstart" else s.answer for s in samples]}
+    feats = datasets.Features({"images": datasets.List(datasets.Image()), "problem": datasets.Value("string"),
+                               "answer": datasets.Value("string")})
+    path = Path(out)/"train.parquet"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    datasets.Dataset.from_dict(rows, features=feats).to_parquet(str(path))
+    return path

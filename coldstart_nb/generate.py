@@ -12,7 +12,7 @@ from typing import Callable, Protocol
 
 from tqdm.auto import tqdm
 
-from .core import stable_hash, redact
+from .core import cpu_pins_in_force, redact, stable_hash
 from .recipes import Config
 from .stores import RecordStore, file_digest
 from .data import Sample
@@ -20,10 +20,12 @@ from .images import LazyImages
 from .prompts import PromptConfig, build_messages
 
 # %% auto #0
-__all__ = ['SETTLED_S', 'NOT_MODEL_FILES', 'GenConfig', 'Request', 'requests_from_samples', 'Backend', 'HFBackend', 'file_sha256',
+__all__ = ['VISION_TOKENS', 'SUPPRESS_BIAS', 'SETTLED_S', 'NOT_MODEL_FILES', 'CPU_ENGINE_SHARE', 'GenConfig', 'Request',
+           'requests_from_samples', 'Backend', 'vision_token_ids', 'vision_logit_bias', 'HFBackend', 'file_sha256',
            'model_files', 'model_fingerprint', 'scalar_settings', 'backend_identity', 'image_digest', 'request_digest',
            'generation_fingerprint', 'generate', 'image_data_uri', 'to_openai_messages', 'split_credentials',
-           'OpenAIBackend', 'vllm_engine_settings', 'release_vllm_engine', 'VLLMBackend']
+           'OpenAIBackend', 'vllm_engine_settings', 'model_context', 'check_cpu_engine_env', 'engine_settings',
+           'release_vllm_engine', 'VLLMBackend']
 
 # %% ../nbs/04_generate.ipynb #560f6fce
 @dataclass
@@ -56,6 +58,19 @@ class Backend(Protocol):
     name: str
     def generate_batch(self, requests: list[Request], cfg: GenConfig, seed: int) -> list[list[dict]]: ...
 
+# %% ../nbs/04_generate.ipynb #75b00796
+VISION_TOKENS = ("<|vision_start|>", "<|vision_end|>", "<|vision_pad|>", "<|image_pad|>", "<|video_pad|>")
+SUPPRESS_BIAS = -100.0   # EasyR1's logit bias for the image token in rollouts
+
+def vision_token_ids(tokenizer) -> list[int]:
+    "Ids of the vision special tokens `tokenizer` has (a tokenizer without them gives [])."
+    vocab = tokenizer.get_vocab()
+    return sorted(vocab[t] for t in VISION_TOKENS if t in vocab)
+
+def vision_logit_bias(tokenizer) -> dict[int, float]:
+    "`{token id: -100}` for every vision special token: the `logit_bias` of a vLLM or OpenAI-compatible request."
+    return {i: SUPPRESS_BIAS for i in vision_token_ids(tokenizer)}
+
 # %% ../nbs/04_generate.ipynb #556b0d7e
 class HFBackend:
     "Batched generation with a transformers VLM and its processor (left padding, mixed image sizes)."
@@ -65,7 +80,8 @@ class HFBackend:
         self.device = device or next(model.parameters()).device
         self.eos = {processor.tokenizer.convert_tokens_to_ids(t) for t in ("<|im_end|>", "<|endoftext|>")}
 
-    def generate_batch(self, requests: list[Request], cfg: GenConfig, seed: int) -> list[list[dict]]:
+    def generate_ids(self, requests: list[Request], cfg: GenConfig, seed: int) -> list[list[int]]:
+        "The generated token ids (up to the limit, stop token included) of each request's `cfg.n` samples, request after request."
         import torch
         tok = self.processor.tokenizer
         side, tok.padding_side = tok.padding_side, "left"
@@ -77,13 +93,15 @@ class HFBackend:
         finally: tok.padding_side = side
         sample = cfg.temperature > 0
         kw = dict(max_new_tokens=cfg.max_new_tokens, do_sample=sample, num_return_sequences=cfg.n,
-                  pad_token_id=tok.pad_token_id, eos_token_id=sorted(self.eos))
+                  pad_token_id=tok.pad_token_id, eos_token_id=sorted(self.eos), suppress_tokens=vision_token_ids(tok))
         if sample: kw.update(temperature=cfg.temperature, top_p=cfg.top_p, top_k=0)
         torch.manual_seed(seed)
         with torch.no_grad(): out = self.model.generate(**batch, **kw)    # (B*n, T + new), a request's n samples adjacent
-        new = out[:, batch["input_ids"].shape[1]:].tolist()              # (B*n, new) generated ids only
-        res = []
-        for ids in new:
+        return out[:, batch["input_ids"].shape[1]:].tolist()             # (B*n, new) generated ids only
+
+    def generate_batch(self, requests: list[Request], cfg: GenConfig, seed: int) -> list[list[dict]]:
+        tok, res = self.processor.tokenizer, []
+        for ids in self.generate_ids(requests, cfg, seed):
             stop = next((i for i, t in enumerate(ids) if t in self.eos), None)
             res.append({"text": tok.decode(ids[:stop] if stop is not None else ids, skip_special_tokens=True),
                         "finish": "stop" if stop is not None else "length", "n_tokens": stop + 1 if stop is not None else len(ids)})
@@ -334,12 +352,14 @@ class OpenAIBackend:
     def __init__(self, base_url: str, # e.g. http://127.0.0.1:8000/v1 (a `user:password@` in it is sent as basic auth, then dropped)
                  model: str, api_key_env: str = "OPENAI_API_KEY", # name of the variable holding the key (may be unset for local servers)
                  timeout: float = 120.0, max_retries: int = 3,
-                 concurrency: int | None = None): # parallel requests (None: $COLDSTART_OPENAI_CONCURRENCY, else 8)
+                 concurrency: int | None = None, # parallel requests (None: $COLDSTART_OPENAI_CONCURRENCY, else 8)
+                 logit_bias: dict | None = None): # {token id: bias} sent with every request (`vision_logit_bias` for a Qwen2.5-VL server)
         url, user, password = split_credentials(base_url.rstrip("/"))
         self.base_url, self.model, self.api_key_env = url, model, api_key_env   # the URL without credentials: safe to show and store
         self._basic = (user, password) if user or password else None
         self.timeout, self.max_retries = timeout, max_retries
         self.concurrency = concurrency or int(os.environ.get("COLDSTART_OPENAI_CONCURRENCY", "8"))
+        self.logit_bias = {str(k): float(v) for k, v in (logit_bias or {}).items()}
         if self.concurrency < 1: raise ValueError(f"OpenAIBackend concurrency must be >= 1, got {self.concurrency}")
 
     def __repr__(self): return f"OpenAIBackend(base_url={self.base_url!r}, model={self.model!r}, api_key_env={self.api_key_env!r})"
@@ -378,6 +398,7 @@ class OpenAIBackend:
             if len(out) >= cfg.n: break
             payload = {"model": self.model, "messages": msgs, "n": cfg.n - len(out), "temperature": cfg.temperature,
                        "top_p": cfg.top_p, "max_tokens": cfg.max_new_tokens, "seed": (seed + k) % 2**31}
+            if self.logit_bias: payload["logit_bias"] = self.logit_bias
             for c in self._post(payload).get("choices", []):
                 out.append({"text": (c.get("message") or {}).get("content") or "", "finish": c.get("finish_reason"), "n_tokens": None})
         if len(out) < cfg.n: raise RuntimeError(f"request {r.id}: server returned {len(out)} of {cfg.n} choices")
@@ -397,6 +418,42 @@ def vllm_engine_settings(model: str, path: str | Path | None = None) -> dict:
     table = yaml.safe_load(Path(path or project_path("reports", "configs", "vllm_engines.yaml")).read_text()) or {}
     keys = [k for k in table if k != "default" and str(model).startswith(k)]
     return dict(table.get(max(keys, key=len)) if keys else table.get("default", {}))
+
+def model_context(model: str | Path) -> int | None:
+    "A model's longest sequence (`max_position_embeddings`) from its `config.json` (a directory, or the hub cache); None if unknown."
+    p = Path(str(model))/"config.json"
+    try:
+        if p.exists(): cfg = json.loads(p.read_text())
+        else:
+            from transformers import AutoConfig
+            cfg = AutoConfig.from_pretrained(str(model)).to_dict()
+    except Exception: return None   # not a model we can read here: the engine decides
+    n = (cfg.get("text_config") or {}).get("max_position_embeddings") or cfg.get("max_position_embeddings")
+    return int(n) if n else None
+
+CPU_ENGINE_SHARE = 0.1   # the most of a CPU machine's RAM one vLLM engine takes (weights + KV cache)
+
+def check_cpu_engine_env(env: dict | None = None) -> None:
+    "RuntimeError when our AVX2 kernel pins are set: under them vLLM's CPU kernels generate noise (`core.pin_cpu_numerics`)."
+    pins = cpu_pins_in_force(env)
+    if pins:
+        raise RuntimeError("a vLLM engine on CPU cannot run under the AVX2 kernel pins " + " ".join(f"{k}={v}" for k, v in pins.items())
+                           + " (core.pin_cpu_numerics): its repacked weights then give random tokens. Unset them, or use the HF backend")
+
+def engine_settings(model: str | Path, given: dict | None = None, cuda: bool | None = None) -> dict:
+    "vLLM engine settings: `vllm_engines.yaml`, then `given`; the length capped at the model's context; fp32 and eager on CPU."
+    import torch
+    s = vllm_engine_settings(str(model))
+    s.update({k: v for k, v in (given or {}).items() if v is not None})
+    ctx = model_context(model)
+    if ctx and s.get("max_model_len", 0) > ctx: s["max_model_len"] = ctx
+    if not (torch.cuda.is_available() if cuda is None else cuda):
+        check_cpu_engine_env()
+        s.setdefault("dtype", "float32")      # vLLM's CPU default is bf16: fp32 gives HF's greedy ids exactly
+        s.setdefault("enforce_eager", True)   # no 50 s graph compile for a CPU engine
+        # on CPU the share is of the machine's RAM, which training processes need too (0.85 took 19 GiB for a 2 MB model)
+        s["gpu_memory_utilization"] = min(s.get("gpu_memory_utilization", CPU_ENGINE_SHARE), CPU_ENGINE_SHARE)
+    return s
 
 def release_vllm_engine() -> bool:
     "Shut down this process's vLLM engine and free its GPU memory (before another model's engine starts); False when none was alive."
@@ -420,7 +477,7 @@ def release_vllm_engine() -> bool:
     return True
 
 class VLLMBackend:
-    "vLLM offline engine (GPU only, imported lazily): one engine per process, reused for the same model, released before the next."
+    "vLLM offline engine (GPU, or vLLM's CPU build; imported lazily): one engine per process, reused for the same model."
     name = "vllm"
     def __init__(self, model: str, max_images: int = 4,
                  gpu_memory_utilization: float | None = None, # share of GPU memory (None: vllm_engines.yaml)
@@ -432,10 +489,8 @@ class VLLMBackend:
             raise ImportError("the vLLM backend needs vllm on a GPU machine: pip install 'coldstart-nb[gpu]'; "
                               "use HFBackend or OpenAIBackend otherwise") from None
         self._vllm = vllm
-        s = vllm_engine_settings(model)
-        given = {"gpu_memory_utilization": gpu_memory_utilization, "max_model_len": max_model_len,
-                 "tensor_parallel_size": tensor_parallel_size}
-        s.update({k: v for k, v in given.items() if v is not None})
+        s = engine_settings(model, {"gpu_memory_utilization": gpu_memory_utilization, "max_model_len": max_model_len,
+                                    "tensor_parallel_size": tensor_parallel_size})
         self.settings = {"model": str(model), "limit_mm_per_prompt": {"image": max_images}, "trust_remote_code": trust_remote_code,
                          **s, **engine_kw}
         key = json.dumps(self.settings, sort_keys=True, default=str)
@@ -443,8 +498,22 @@ class VLLMBackend:
             release_vllm_engine()
             _ENGINE.update(key=key, llm=vllm.LLM(**self.settings))
         self.llm = _ENGINE["llm"]
+        tok = getattr(self.llm, "get_tokenizer", None)
+        self.logit_bias = vision_logit_bias(tok()) if callable(tok) else {}
+        # vLLM's CPU build fails a request that carries its own seed ("CPU Generator does not use offset"): there the engine's
+        # seed (`seed` in `engine_kw`, vLLM's default 0) and the batch order make the samples, the same on every run
+        import torch
+        self.seeded = torch.cuda.is_available()
+
+    def sampling_params(self, cfg: GenConfig, seed: int):
+        "vLLM `SamplingParams` for `cfg`, with the vision tokens' logit bias (and the batch's seed where the platform takes one)."
+        return self._vllm.SamplingParams(n=cfg.n, temperature=cfg.temperature, top_p=cfg.top_p, max_tokens=cfg.max_new_tokens,
+                                         seed=seed if self.seeded else None, logit_bias=self.logit_bias or None)
+
+    def outputs(self, requests: list[Request], cfg: GenConfig, seed: int) -> list:
+        "vLLM's `RequestOutput` per request (each with `cfg.n` completions: text, token ids, finish reason)."
+        return self.llm.chat([to_openai_messages(r.messages, r.images) for r in requests], self.sampling_params(cfg, seed), use_tqdm=False)
 
     def generate_batch(self, requests: list[Request], cfg: GenConfig, seed: int) -> list[list[dict]]:
-        sp = self._vllm.SamplingParams(n=cfg.n, temperature=cfg.temperature, top_p=cfg.top_p, max_tokens=cfg.max_new_tokens, seed=seed)
-        outs = self.llm.chat([to_openai_messages(r.messages, r.images) for r in requests], sp, use_tqdm=False)
+        outs = self.outputs(requests, cfg, seed)
         return [[{"text": c.text, "finish": c.finish_reason, "n_tokens": len(c.token_ids)} for c in o.outputs] for o in outs]

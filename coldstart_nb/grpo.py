@@ -15,19 +15,21 @@ import torch
 from fastcore.basics import patch
 from trl import GRPOTrainer
 
-from .core import project_path, resolve, set_seed
+from .core import project_path, resolve, set_seed, world_size
+from .generate import CPU_ENGINE_SHARE, check_cpu_engine_env, model_context, vision_logit_bias, vision_token_ids
 from .recipes import NON_NEGATIVE, POSITIVE, STEPS, Config, Range, register_recipe
 from .embedded import parse_data_spec
 from .grading import accuracy_reward, format_reward
 from .reflection import pattern_log, reflection_log
-from .train import (add_lora, apply_freezing, check_world_size, estimate_memory, finished_stage, image_tokens, lock_output_dir,
-                                preflight, require_rows, train_to_final, unlock_output_dir, zero_stage)
+from .train import (add_lora, apply_freezing, check_engine, check_world_size, estimate_memory, finished_stage, fp32_masters,
+                                image_tokens, lock_output_dir, preflight, require_rows, start_distributed, train_dtype, train_to_final,
+                                unlock_output_dir, zero_stage)
 
 # %% auto #0
 __all__ = ['REWARDS', 'group_advantages', 'zero_variance_groups', 'k3_kl', 'grpo_token_loss', 'GRPORecipe', 'batch_plan',
            'grpo_memory', 'grpo_config', 'register_reward', 'graded_accuracy', 'RecordingReward', 'reward_functions',
-           'reward_weights', 'total_reward', 'rollout_metrics', 'select_groups', 'dynamic_sample', 'PaperGRPOTrainer',
-           'collapse_image_tokens', 'rl_dataset', 'train_grpo']
+           'reward_weights', 'total_reward', 'rollout_metrics', 'select_groups', 'dynamic_sample',
+           'rollout_suppression', 'PaperGRPOTrainer', 'collapse_image_tokens', 'rl_dataset', 'train_grpo']
 
 # %% ../nbs/40_grpo.ipynb #eb6cdbf1
 def group_advantages(rewards: torch.Tensor, # (B,) one per response, each group's G responses next to each other
@@ -207,9 +209,14 @@ def grpo_config(r: GRPORecipe, out: Path):
     from trl import GRPOConfig
     cuda = torch.cuda.is_available()
     plan = batch_plan(r)
+    length = r.vllm_max_model_length or r.max_length
+    ctx = model_context(resolve(r.model)) if r.use_vllm else None
+    if r.use_vllm and not cuda: check_cpu_engine_env()
+    # on CPU vLLM's share is of the machine's RAM, and every rank colocates an engine
+    share = r.vllm_gpu_memory_utilization if cuda else min(r.vllm_gpu_memory_utilization, CPU_ENGINE_SHARE / r.num_gpus)
     kw = dict(use_vllm=True, vllm_mode=r.vllm_mode, vllm_tensor_parallel_size=r.vllm_tensor_parallel_size,
-              vllm_gpu_memory_utilization=r.vllm_gpu_memory_utilization, vllm_max_model_length=r.vllm_max_model_length or r.max_length,
-              vllm_enable_sleep_mode=r.vllm_sleep) if r.use_vllm else {}
+              vllm_gpu_memory_utilization=share, vllm_max_model_length=min(length, ctx or length),
+              vllm_enable_sleep_mode=r.vllm_sleep and cuda) if r.use_vllm else {}   # vLLM's sleep mode exists on GPUs only
     return GRPOConfig(output_dir=str(out), num_generations=r.num_generations, temperature=r.temperature, top_p=r.top_p,
                       max_completion_length=r.max_completion_length, per_device_train_batch_size=plan["per_device_train_batch_size"],
                       gradient_accumulation_steps=plan["gradient_accumulation_steps"], steps_per_generation=plan["steps_per_generation"],
@@ -218,7 +225,8 @@ def grpo_config(r: GRPORecipe, out: Path):
                       loss_type="bnpo", epsilon=r.clip_low, epsilon_high=r.clip_high, delta=r.dual_clip, scale_rewards="none",
                       mask_truncated_completions=False,
                       bf16=r.bf16 and cuda, gradient_checkpointing=r.gradient_checkpointing and cuda,
-                      deepspeed=str(project_path(r.deepspeed)) if r.deepspeed and cuda else None, logging_steps=r.logging_steps,
+                      deepspeed=str(project_path(r.deepspeed)) if r.deepspeed and (cuda or world_size() > 1) else None,
+                      logging_steps=r.logging_steps,
                       save_steps=r.save_steps, save_total_limit=r.save_total_limit, report_to="none", seed=r.seed, data_seed=r.seed,
                       use_cpu=not cuda, dataloader_num_workers=0, log_completions=False, **kw)
 
@@ -359,6 +367,12 @@ def dynamic_sample(batch: dict, # a TRL rollout batch, advantages scaled
     return out, {"frac_zero_variance_after_refill": zero_variance_groups(kept, G).float().mean().item(),
                  "refill_rounds": float(len(rewards_all) - 1)}
 
+# %% ../nbs/40_grpo.ipynb #d0beb3ef
+def rollout_suppression(processing_class, use_vllm: bool) -> dict:
+    "`GRPOConfig.generation_kwargs` that keep every vision special token out of rollouts (vLLM `logit_bias`, HF `suppress_tokens`)."
+    tok = getattr(processing_class, "tokenizer", processing_class)
+    return {"logit_bias": vision_logit_bias(tok)} if use_vllm else {"suppress_tokens": vision_token_ids(tok)}
+
 # %% ../nbs/40_grpo.ipynb #29a4b3bb
 class PaperGRPOTrainer(GRPOTrainer):
     "TRL's GRPOTrainer with the paper's advantage epsilon and clamped-KL loss, dynamic sampling and rollout metrics."
@@ -366,6 +380,9 @@ class PaperGRPOTrainer(GRPOTrainer):
                  recipe: GRPORecipe, # the run's settings (loss, advantage epsilon, dynamic sampling, tracked pattern)
                  refill_dataset=None, # prompts that refill zero-variance groups (dynamic sampling), taken in order
                  **kwargs): # everything `GRPOTrainer` takes
+        args_, proc = kwargs.get("args"), kwargs.get("processing_class")
+        if args_ is not None and proc is not None:   # vision tokens never sampled, on TRL's HF and vLLM rollout paths alike
+            args_.generation_kwargs = {**(args_.generation_kwargs or {}), **rollout_suppression(proc, args_.use_vllm)}
         super().__init__(*args, **kwargs)
         self.recipe, self._refill_ds, self._refill_pos = recipe, refill_dataset, 0
         self.reward_funcs = [RecordingReward(f, n) if inspect.isfunction(f) and not inspect.iscoroutinefunction(f) else f
@@ -521,12 +538,14 @@ def _train_grpo(r: GRPORecipe, out: Path, model, processor, dataset, callbacks, 
     fp, done = finished_stage("grpo", r, out, model_fingerprint(model if model is not None else src), ds, r.train_data)
     if done is not None: return done, {}
     cfg = grpo_config(r, out)   # before the model: under ZeRO-3 `from_pretrained` then partitions at load
+    start_distributed(cfg)   # before the model: a ZeRO-3 load checks the batch plan against the world DeepSpeed sees
     cfg.reward_weights = reward_weights(r)
-    model = model or load_model(src, dtype="auto")
+    model = model or load_model(src, dtype=train_dtype(r.lora, r.deepspeed))   # fp32 master weights (30_train)
     processor = processor or load_processor(src, min_pixels=r.min_pixels, max_pixels=r.max_pixels)
     processor.tokenizer.padding_side = "left"
     if r.freeze_vision: apply_freezing(model, vision=False, merger=True, llm=True)
     if r.lora: model = add_lora(model, r.lora_r, r.lora_alpha, r.lora_dropout, r.lora_targets)   # TRL's reference: the adapters disabled
+    if not r.deepspeed: fp32_masters(model)   # DeepSpeed keeps its own fp32 partitions
     tc = model.config.text_config if hasattr(model.config, "text_config") else model.config
     n_all, n_train = count_params(model), count_params(model, trainable_only=True)
     report = preflight(model.config, n_all, n_train, r.max_prompt_length, r.micro_batch * r.max_length, r.min_pixels, r.max_pixels,
@@ -535,5 +554,6 @@ def _train_grpo(r: GRPORecipe, out: Path, model, processor, dataset, callbacks, 
     trainer = PaperGRPOTrainer(model=model, reward_funcs=reward_funcs or reward_functions(r), args=cfg, train_dataset=ds,
                                processing_class=processor, callbacks=callbacks, recipe=r,
                                refill_dataset=ds.shuffle(seed=r.seed + 1) if r.dynamic_sampling else None)
+    check_engine(trainer, r.deepspeed)
     train_to_final(trainer, processor, out, fp, r.resume, r.lora, r.min_pixels, r.max_pixels)   # the policy; the reference stays the start
     return trainer, report

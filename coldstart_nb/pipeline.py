@@ -4,7 +4,7 @@
 
 # %% ../nbs/96_pipeline.ipynb #9674f658
 from __future__ import annotations
-import json, sys
+import json, os, sys
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -14,8 +14,8 @@ from .train import zero_stage
 from .stages import STAGE_FUNCTIONS   # importing it registers every stage's recipe
 
 # %% auto #0
-__all__ = ['STEPS', 'TRAINING', 'Step', 'step', 'split_overrides', 'run_notebook', 'launch_command', 'use_launcher',
-           'planned_steps', 'check_steps', 'record_times', 'summarize']
+__all__ = ['STEPS', 'TRAINING', 'Step', 'step', 'split_overrides', 'run_notebook', 'accelerate_config', 'launch_command',
+           'use_launcher', 'planned_steps', 'check_steps', 'record_times', 'summarize']
 
 # %% ../nbs/96_pipeline.ipynb #6d1a50e9
 @dataclass(frozen=True)
@@ -68,13 +68,32 @@ def run_notebook(s: Step, preset: str, overrides: dict | None = None, out_dir: s
                         cwd=str(project_path("nbs")), kernel_name="python3", progress_bar=progress, log_output=False)
     return out
 
-def launch_command(s: Step, preset: str, overrides: dict | None = None, accelerate: str | None = None) -> list[str]:
+def accelerate_config(z: int, # ZeRO stage
+                      cpu: bool | None = None # a machine without CUDA (None: ask torch)
+                     ) -> Path:
+    "The accelerate config of ZeRO-`z`: the committed GPU file, or on CPU a copy with `use_cpu: true` (under `checkpoints/`)."
+    import torch, yaml
+    src = project_path("reports", "configs", "accelerate", f"deepspeed_zero{z}.yaml")
+    if not (not torch.cuda.is_available() if cpu is None else cpu): return src
+    cfg = yaml.safe_load(src.read_text())
+    cfg["use_cpu"] = True   # else accelerate starts DeepSpeed's GPU launcher; `--cpu` would start one plain process instead
+    ds = cfg["deepspeed_config"]
+    ds["deepspeed_config_file"] = str(project_path(ds["deepspeed_config_file"]))   # from any working directory
+    out = project_path("checkpoints", "accelerate-cpu", mkdir=True)/src.name
+    tmp = out.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(f"# {src.name} with use_cpu: true, written by coldstart_nb.pipeline.accelerate_config\n" + yaml.safe_dump(cfg))
+    os.replace(tmp, out)
+    return out
+
+def launch_command(s: Step, preset: str, overrides: dict | None = None, accelerate: str | None = None,
+                   cpu: bool | None = None # a machine without CUDA (None: ask torch): DeepSpeed runs over gloo
+                  ) -> list[str]:
     "`accelerate launch` for a training step: the ZeRO-2/3 accelerate config its DeepSpeed file names, `num_gpus` processes."
     r = load_recipe(s.stage, s.preset(preset), **(overrides or {}))
     bin_dir = Path(sys.executable).parent
     cmd = [accelerate or str(bin_dir/"accelerate"), "launch"]
     z = zero_stage(r.deepspeed)
-    if z: cmd += ["--config_file", str(project_path("reports", "configs", "accelerate", f"deepspeed_zero{z}.yaml"))]
+    if z: cmd += ["--config_file", str(accelerate_config(z, cpu))]
     elif r.num_gpus > 1: cmd += ["--multi_gpu"]
     cmd += ["--num_processes", str(r.num_gpus), str(bin_dir/"coldstart-train"), s.stage, "--preset", s.preset(preset)]
     return cmd + [f"{k}={json.dumps(v)}" for k, v in (overrides or {}).items()]   # JSON values are YAML values

@@ -14,8 +14,8 @@ import torch
 from .core import project_path, resolve, set_seed, world_size
 from .recipes import Config, FRACTION, NON_NEGATIVE, POSITIVE, STEPS, Range, register_recipe
 from .embedded import parse_data_spec
-from .train import (PreflightError, add_lora, apply_freezing, check_world_size, finished_stage, preflight, require_rows,
-                                train_to_final)
+from .train import (PreflightError, add_lora, apply_freezing, check_engine, check_world_size, finished_stage, fp32_masters,
+                                preflight, require_rows, start_distributed, train_dtype, train_to_final)
 
 # %% auto #0
 __all__ = ['SFTRecipe', 'load_sft_data', 'sft_token_counts', 'model_max_length', 'sft_config', 'train_sft']
@@ -122,7 +122,7 @@ def sft_config(recipe: SFTRecipe, out: Path, has_eval: bool, max_length: int | N
                      adam_beta2=recipe.adam_beta2, max_grad_norm=recipe.max_grad_norm, per_device_train_batch_size=recipe.per_device_batch,
                      per_device_eval_batch_size=recipe.per_device_batch, gradient_accumulation_steps=recipe.grad_accum,
                      bf16=recipe.bf16 and cuda, gradient_checkpointing=recipe.gradient_checkpointing and cuda,
-                     deepspeed=str(project_path(recipe.deepspeed)) if recipe.deepspeed and cuda else None,
+                     deepspeed=str(project_path(recipe.deepspeed)) if recipe.deepspeed and (cuda or world_size() > 1) else None,
                      max_length=max_length or recipe.max_length or None, logging_steps=recipe.logging_steps, save_steps=recipe.save_steps,
                      save_total_limit=recipe.save_total_limit, eval_strategy="epoch" if has_eval else "no", report_to="none",
                      seed=recipe.seed, data_seed=recipe.seed, use_cpu=not cuda, dataloader_num_workers=0, remove_unused_columns=True,
@@ -148,12 +148,14 @@ def train_sft(recipe: SFTRecipe, model=None, processor=None, dataset=None, callb
     held_out = recipe.eval_fraction > 0 and len(ds) * recipe.eval_fraction >= 1
     split = ds.train_test_split(test_size=recipe.eval_fraction, seed=recipe.seed) if held_out else None
     args = sft_config(recipe, out, split is not None)   # before the model: under ZeRO-3 `from_pretrained` then partitions at load
-    model = model or load_model(src, dtype="auto")
+    start_distributed(args)   # before the model: a ZeRO-3 load checks the batch plan against the world DeepSpeed sees
+    model = model or load_model(src, dtype=train_dtype(recipe.lora, recipe.deepspeed))   # fp32 master weights (30_train)
     processor = processor or load_processor(src, min_pixels=recipe.min_pixels, max_pixels=recipe.max_pixels)
     limit = recipe.max_length or model_max_length(model.config)
     args.max_length = limit
     apply_freezing(model, vision=not recipe.freeze_vision, merger=recipe.train_merger, llm=recipe.train_llm)
     if recipe.lora: model = add_lora(model, recipe.lora_r, recipe.lora_alpha, recipe.lora_dropout, recipe.lora_targets, recipe.train_merger)
+    if not recipe.deepspeed: fp32_masters(model)   # DeepSpeed keeps its own fp32 partitions
     counts = sft_token_counts(ds, processor) if check else []
     longest = max((n for _, n in counts), default=limit)
     report = preflight(model.config, count_params(model), count_params(model, trainable_only=True), limit,
@@ -161,5 +163,6 @@ def train_sft(recipe: SFTRecipe, model=None, processor=None, dataset=None, callb
                        recipe.deepspeed, recipe.gradient_checkpointing, recipe.gpu_memory_gb, counts) if check else {}
     trainer = SFTTrainer(model=model, args=args, train_dataset=split["train"] if split else ds,
                          eval_dataset=split["test"] if split else None, processing_class=processor, callbacks=callbacks)
+    check_engine(trainer, recipe.deepspeed)
     train_to_final(trainer, processor, out, fp, recipe.resume, recipe.lora, lo, hi)
     return trainer, report

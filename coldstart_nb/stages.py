@@ -14,7 +14,7 @@ from .core import is_main_process, project_path, redact, resolve, set_seed, writ
 from .recipes import FRACTION, NON_NEGATIVE, Config, Range, load_recipe, register_recipe
 from .cot import CotConfig
 from .cotdata import FilterConfig
-from .embedded import ensure_embedded, ensure_for_training, init_preset
+from .embedded import ensure_embedded, ensure_for_training, init_preset, write_hub_copy
 from .evaluate import EvalRecipe
 from .grpo import GRPORecipe, batch_plan, train_grpo
 from .sft import SFTRecipe, train_sft
@@ -81,6 +81,7 @@ class DataRecipe(Config):
     model_preset: str = "tiny"               # size preset of the tiny Qwen2.5-VL (tiny, small, base)
     data_dir: str = "data/synth/tiny"        # where the benchmark and corpus go (under the project root)
     model_dir: str = "models/tiny-init"      # where the random-init model goes (under the project root)
+    hub_copies: str = ""                     # HF-shaped copies of hub training sets ('rl,coldstart'), in <data_dir>-hub/<source>
 
     limits: ClassVar[dict] = {"n_train": Range(1), "n_test": Range(1), "p_wrong": FRACTION, "p_reflect": FRACTION, "p_direct": FRACTION}
 
@@ -99,10 +100,12 @@ def run_data(r: DataRecipe, name: str = "tiny") -> dict:
     cdf = pd.DataFrame([_json.loads(l) for l in (out/"corpus.jsonl").read_text().splitlines()])
     corpus = {"responses": len(cdf), "correct": round(cdf.correct.mean(), 3), "reflective": round(cdf.reflective.mean(), 3),
               "acc_reflective": round(cdf[cdf.reflective].correct.mean(), 3), "acc_plain": round(cdf[~cdf.reflective].correct.mean(), 3)}
+    copies = {src: str(write_hub_copy(bench["train"], src, out.parent/f"{out.name}-hub"/src).relative_to(project_path()))
+              for src in filter(None, (s.strip() for s in r.hub_copies.split(",")))}
     summary = {"train": len(bench["train"]), "test": len(bench["test"]), "corpus": len(cdf), "model_params": count_params(load_model(mdir)),
                "seconds": round(time.time() - t0, 1)}
     return {"summary": summary, "counts": counts, "image_dependence": image_dependence(bench["train"]), "corpus": corpus,
-            "data_digest": dir_digest(out), "data_dir": r.data_dir, "model_dir": r.model_dir}
+            "data_digest": dir_digest(out), "data_dir": r.data_dir, "model_dir": r.model_dir, **({"hub_copies": copies} if copies else {})}
 
 # %% ../nbs/95_stages.ipynb #92c0f078
 @register_recipe("reflection")
@@ -238,7 +241,7 @@ def cot_teacher(r: CotRecipe, problems: list):
     if r.teacher_backend == "solver":
         return SolverTeacher(problems, error_rate=r.error_rate, bad_rate=r.bad_rate, seed=r.seed, rows_rate=r.rows_rate)
     if r.teacher_backend == "hf": return HFBackend(load_model(resolve(r.teacher)), load_processor(resolve(r.teacher)))
-    if r.teacher_backend == "vllm": return VLLMBackend(r.teacher)
+    if r.teacher_backend == "vllm": return VLLMBackend(resolve(r.teacher))   # a checkpoint under the project, or a hub id
     if r.teacher_backend == "openai": return OpenAIBackend(r.teacher_url, r.teacher, api_key_env=r.teacher_api_key_env)
     raise ValueError(f"teacher_backend must be solver, hf, vllm or openai, got {r.teacher_backend!r}")
 
@@ -285,6 +288,11 @@ def run_cot(r: CotRecipe, name: str = "tiny" # the run's name: the output folder
                                          "produced_by": {"teacher": identity,
                                                          "stages": {st: {k: i[k] for k in ("fingerprint", "reused", "generated")}
                                                                     for st, i in produced.items()}}}, count)
+    if not any(c["examples"] for c in card["variants"].values()):   # an empty SFT set would only fail later, in another stage
+        why = "; ".join(f"{v}: {s['problems_in']} problems, rejections {s['rejections']}, removed {s['removed']}" for v, s in stats.items())
+        raise RuntimeError(f"the CoT stage kept no example ({why}): the teacher's traces are in data/cot/{name}/work/ and the card in "
+                           f"data/cot/{name}/README.md; check the teacher (its answers need a \\boxed{{}} the grader accepts), k, "
+                           "max_new_tokens and the filters")
     summary = {v: c["examples"] for v, c in card["variants"].items()} | {"seconds": round(time.time() - t0, 1)}
     return {"summary": summary, "card": card, "out_dir": str(out_dir.relative_to(project_path()))}
 
@@ -386,8 +394,8 @@ def run_paper(r: PaperRecipe, name: str = "embedded" # the run whose results are
         if any("sampled" in m for m in ev["results"]["models"].values()):
             w += write_table(main_table(ev, "sampled", with_paper=False), f"main_results_sampled_{name}", tdir,
                              "Accuracy (%), sampled evaluation.")
-            fig = benchmark_figure(eval_table(ev, "greedy"), f"Accuracy by benchmark ({name}, greedy)")
-            w += save_chart(fig, f"benchmarks_{name}", fdir)
+        # every evaluation has its figure (it used to need a sampled run, which the paper presets do not make)
+        w += save_chart(benchmark_figure(eval_table(ev, "greedy"), f"Accuracy by benchmark ({name}, greedy)"), f"benchmarks_{name}", fdir)
         w += write_table(stage_table(ev), f"stages_{name}", tdir, "Base, SFT-only, RL-only and SFT+RL: macro-average accuracy (%).")
         if ev["results"].get("comparisons"):
             w += write_table(paired_table(ev), f"paired_{name}", tdir, "Paired differences A - B in points on the same items: "

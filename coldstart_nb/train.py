@@ -19,8 +19,9 @@ __all__ = ['PARTIAL', 'TRAINING_LOCK', 'TRAINING_RECORD', 'NOT_IN_FINGERPRINT', 
            'apply_freezing', 'trainable_counts', 'add_lora', 'PreflightError', 'image_tokens', 'estimate_memory',
            'zero_stage', 'preflight', 'last_checkpoint', 'restore_weights', 'needs_weight_restore', 'resume_from',
            'ReachedEnd', 'stop_at_end', 'save_final', 'publish_final', 'check_world_size', 'lock_output_dir',
-           'unlock_output_dir', 'data_identity', 'training_fingerprint', 'require_rows', 'FinishedRun', 'only_longer',
-           'finished_run', 'finished_stage', 'mark_started', 'mark_finished', 'train_to_final']
+           'unlock_output_dir', 'check_engine', 'start_distributed', 'train_dtype', 'fp32_masters', 'data_identity',
+           'training_fingerprint', 'require_rows', 'FinishedRun', 'only_longer', 'finished_run', 'finished_stage',
+           'mark_started', 'mark_finished', 'train_to_final']
 
 # %% ../nbs/30_train.ipynb #bd545b06
 def part_of(name: str) -> str:
@@ -251,6 +252,54 @@ def unlock_output_dir(out: str | Path) -> None:
     if k not in _TRAINING_LOCKS: return
     _TRAINING_LOCKS[k][1] -= 1
     if _TRAINING_LOCKS[k][1] <= 0: release_lock(_TRAINING_LOCKS.pop(k)[0])
+
+# %% ../nbs/30_train.ipynb #3dd0eb0c
+def check_engine(trainer, # a built HF/TRL trainer
+                 deepspeed: str = "", # the recipe's DeepSpeed config ('' = none)
+                 env: dict | None = None # the launcher's environment (default: os.environ)
+                ) -> str:
+    "The engine training ('deepspeed-zero<k>', 'fsdp', 'ddp' or 'single'); PreflightError if it is not the one requested."
+    env = os.environ if env is None else env
+    ds, fsdp = getattr(trainer, "is_deepspeed_enabled", False), getattr(trainer, "is_fsdp_enabled", False)
+    plugin = getattr(getattr(getattr(trainer, "accelerator", None), "state", None), "deepspeed_plugin", None)
+    stage = getattr(plugin, "zero_stage", None) if ds else None
+    running = f"deepspeed-zero{stage}" if ds else "fsdp" if fsdp else "ddp" if world_size() > 1 else "single"
+    want = zero_stage(deepspeed)
+    if want and stage != want:
+        raise PreflightError(f"the recipe asks for DeepSpeed ZeRO-{want} ({deepspeed}) but this run trains as {running}: launch it "
+                             f"with `accelerate launch --config_file reports/configs/accelerate/deepspeed_zero{want}.yaml` (see "
+                             "`pipeline.launch_command`) and install DeepSpeed, or set deepspeed='' to train without it")
+    if env.get("ACCELERATE_USE_FSDP", "").lower() == "true" and not fsdp:
+        raise PreflightError(f"the launch asks for FSDP (an FSDP accelerate config) but this run trains as {running}: accelerate "
+                             "enables FSDP only where it sees a GPU-type setup (on CPU it falls back to DDP). Run FSDP on GPUs, "
+                             "or launch with a DeepSpeed or plain multi-process config")
+    if env.get("ACCELERATE_USE_DEEPSPEED", "").lower() == "true" and not ds:
+        raise PreflightError(f"the launch asks for DeepSpeed but this run trains as {running}: install DeepSpeed and name its "
+                             "config in the recipe (`deepspeed`)")
+    return running
+
+def start_distributed(args) -> None:
+    "Set up the launch's process group from the training arguments, DeepSpeed's communicator included, before the model loads."
+    args.device   # accelerate's process group (gloo on CPU, NCCL on GPUs)
+    if args.deepspeed and world_size() > 1:
+        # a ZeRO-3 load partitions at once and checks the batch plan against the world DeepSpeed sees; on CPU accelerate
+        # leaves DeepSpeed's communicator to `deepspeed.initialize`, which comes after the load (16 != 8 * 1 * 1)
+        from deepspeed import comm
+        if not comm.is_initialized(): comm.init_distributed(dist_backend="gloo" if args.use_cpu else "nccl", auto_mpi_discovery=False)
+
+def train_dtype(lora: bool, deepspeed: str = "") -> str:
+    "The dtype to load a model for training: fp32 (the master weights) unless LoRA or DeepSpeed keep the fp32 copy themselves."
+    return "auto" if lora or deepspeed else "float32"
+
+def fp32_masters(model) -> int:
+    "Cast every trainable parameter to fp32 in place (frozen ones keep their dtype); returns how many elements were cast."
+    import torch
+    n = 0
+    for p in model.parameters():
+        if p.requires_grad and p.is_floating_point() and p.dtype != torch.float32:
+            p.data = p.data.float()
+            n += p.numel()
+    return n
 
 # %% ../nbs/30_train.ipynb #5f1a1d01
 TRAINING_RECORD = "coldstart_training.json"   # in `<output_dir>/final` (what produced it) and `<output_dir>` (the run in progress)

@@ -182,3 +182,23 @@ def test_final_checkpoint_is_written_by_save_model():
         save_final(t, proc, Path("/nonexistent/out"), lora=False, min_pixels=262144, max_pixels=1204224)
         assert calls[0] == "trainer.save_model" and "model.save_pretrained" not in calls
         assert (("processor", 262144, 1204224) in calls) == rank0
+
+
+def test_an_fsdp_launch_that_would_train_as_ddp_stops(tmp_path):
+    """Issue 20: accelerate 1.16 enables FSDP only for GPU-type setups, so our FSDP config launched on CPU used to train plain
+    DDP and exit 0. `check_engine` now stops the run, naming what happened (FSDP2 on CPU would need accelerate patched)."""
+    import yaml
+    ensure_embedded(progress=False)
+    cfg = yaml.safe_load((ROOT / "reports" / "configs" / "accelerate" / "fsdp.yaml").read_text())
+    cfg.update(use_cpu=True, num_processes=2, mixed_precision="no")
+    (tmp_path / "fsdp-cpu.yaml").write_text(yaml.safe_dump(cfg))
+    bin_dir = Path(sys.executable).parent
+    cmd = [str(bin_dir / "accelerate"), "launch", "--config_file", str(tmp_path / "fsdp-cpu.yaml"), "--main_process_port", str(free_port()),
+           str(bin_dir / "coldstart-train"), "sft", "--preset", "tiny", f"output_dir={tmp_path / 'sft'}", "max_steps=1",
+           "eval_fraction=0.0", "num_gpus=2", "--no-results"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "COLDSTART_NB_ROOT": str(ROOT)}
+    p = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT, timeout=600)   # hang guard only
+    log = p.stdout + p.stderr
+    assert p.returncode != 0, log[-3000:]
+    assert "asks for FSDP" in log and "falls back to DDP" in log, log[-3000:]
+    assert not (tmp_path / "sft" / "final").exists()

@@ -100,6 +100,7 @@ def test_one_vllm_engine_per_process(monkeypatch):
 
     monkeypatch.setitem(sys.modules, "vllm", types.SimpleNamespace(LLM=LLM, SamplingParams=dict))
     monkeypatch.setattr(gen, "_ENGINE", {"key": None, "llm": None})
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)   # the GPU settings (on CPU the engine's RAM share is capped)
     a = gen.VLLMBackend("checkpoints/sft-paper-3b/final")
     b = gen.VLLMBackend("checkpoints/sft-paper-3b/final")          # same model and settings: the same engine
     assert a.llm is b.llm and len(made) == 1
