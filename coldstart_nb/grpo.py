@@ -554,6 +554,6 @@ def _train_grpo(r: GRPORecipe, out: Path, model, processor, dataset, callbacks, 
     trainer = PaperGRPOTrainer(model=model, reward_funcs=reward_funcs or reward_functions(r), args=cfg, train_dataset=ds,
                                processing_class=processor, callbacks=callbacks, recipe=r,
                                refill_dataset=ds.shuffle(seed=r.seed + 1) if r.dynamic_sampling else None)
-    check_engine(trainer, r.deepspeed)
+    trainer.coldstart_engine = check_engine(trainer, r.deepspeed)   # recorded in the stage's results
     train_to_final(trainer, processor, out, fp, r.resume, r.lora, r.min_pixels, r.max_pixels)   # the policy; the reference stays the start
     return trainer, report

@@ -163,6 +163,6 @@ def train_sft(recipe: SFTRecipe, model=None, processor=None, dataset=None, callb
                        recipe.deepspeed, recipe.gradient_checkpointing, recipe.gpu_memory_gb, counts) if check else {}
     trainer = SFTTrainer(model=model, args=args, train_dataset=split["train"] if split else ds,
                          eval_dataset=split["test"] if split else None, processing_class=processor, callbacks=callbacks)
-    check_engine(trainer, recipe.deepspeed)
+    trainer.coldstart_engine = check_engine(trainer, recipe.deepspeed)   # recorded in the stage's results
     train_to_final(trainer, processor, out, fp, recipe.resume, recipe.lora, lo, hi)
     return trainer, report

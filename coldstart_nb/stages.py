@@ -22,9 +22,9 @@ from .train import trainable_counts
 
 # %% auto #0
 __all__ = ['SFT_CURVES', 'GRPO_CURVES', 'REFLECTION_COLUMNS', 'STAGE_FUNCTIONS', 'NO_RESULTS_FILE', 'training_curves',
-           'training_summary', 'run_sft', 'run_grpo', 'DataRecipe', 'run_data', 'ReflectionRecipe', 'reflection_items',
-           'run_reflection', 'CotRecipe', 'released', 'cot_problems', 'cot_teacher', 'run_cot', 'run_eval',
-           'ErankRecipe', 'run_erank', 'PaperRecipe', 'run_paper', 'run_stage']
+           'engine_of', 'training_summary', 'run_sft', 'run_grpo', 'DataRecipe', 'run_data', 'ReflectionRecipe',
+           'reflection_items', 'run_reflection', 'CotRecipe', 'released', 'cot_problems', 'cot_teacher', 'run_cot',
+           'run_eval', 'ErankRecipe', 'run_erank', 'PaperRecipe', 'run_paper', 'run_stage']
 
 # %% ../nbs/95_stages.ipynb #38ca5b3d
 SFT_CURVES = ("loss", "eval_loss")
@@ -34,6 +34,11 @@ GRPO_CURVES = ("reward", "completions/mean_length", "kl", "clip_ratio/high", "fr
 def training_curves(log_history: list[dict], keys) -> list[dict]:
     "The `(step, metric, value)` rows of `keys` in a trainer's log history (NaNs left out)."
     return [{"step": h["step"], "metric": k, "value": h[k]} for h in log_history for k in keys if k in h and h[k] == h[k]]
+
+def engine_of(trainer) -> dict:
+    "`{'engine': ...}` as `train.check_engine` found it ('deepspeed-zero3', 'ddp', ...); {} for a finished stage that did not train."
+    e = getattr(trainer, "coldstart_engine", None)
+    return {"engine": e} if e else {}
 
 def training_summary(curves: list[dict], key: str, # 'loss' (SFT) or 'reward' (GRPO)
                      steps: int, seconds: float, output_dir: str) -> dict:
@@ -53,7 +58,8 @@ def run_sft(r: SFTRecipe, name: str = "tiny" # the run's name (its preset): not 
     trainer, report = train_sft(r)
     curves = training_curves(trainer.state.log_history, SFT_CURVES)
     return {"summary": training_summary(curves, "loss", trainer.state.global_step, time.time() - t0, r.output_dir), "curves": curves,
-            "preflight": report, "trainable": trainable_counts(trainer.model) if trainer.model is not None else {}}
+            "preflight": report, "trainable": trainable_counts(trainer.model) if trainer.model is not None else {},
+            **engine_of(trainer)}
 
 def run_grpo(r: GRPORecipe, name: str = "tiny" # the run's name (its preset): not used by GRPO beyond the results file
             ) -> dict:
@@ -64,7 +70,7 @@ def run_grpo(r: GRPORecipe, name: str = "tiny" # the run's name (its preset): no
     trainer, report = train_grpo(r)
     curves = training_curves(trainer.state.log_history, GRPO_CURVES)
     return {"summary": training_summary(curves, "reward", trainer.state.global_step, time.time() - t0, r.output_dir), "curves": curves,
-            "preflight": report, "batch_plan": plan}
+            "preflight": report, "batch_plan": plan, **engine_of(trainer)}
 
 # %% ../nbs/95_stages.ipynb #9bf366cd
 @register_recipe("data")

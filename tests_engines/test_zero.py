@@ -30,12 +30,14 @@ def runs(request, embedded, tmp_path_factory):
     z = request.param
     out = tmp_path_factory.mktemp(f"zero{z}")
     first = launch(out, z, 2, 2)
-    second = launch(out, z, 4, 4)
-    return z, out, first, second
+    second = launch(out, z, 4, 4)   # resumes from checkpoint-2
+    straight = tmp_path_factory.mktemp(f"zero{z}-straight")
+    launch(straight, z, 4, 4)       # the same 4 steps without a stop: what the resumed run must equal
+    return z, out, first, second, [json.loads((straight / f"rank{r}.json").read_text()) for r in (0, 1)]
 
 
 def test_the_requested_engine_trains_with_fp32_masters(runs):
-    z, _, first, _ = runs
+    z, _, first, _, _ = runs
     for info in first:
         for stage in ("sft", "grpo"):
             s = info[stage]
@@ -44,7 +46,7 @@ def test_the_requested_engine_trains_with_fp32_masters(runs):
 
 
 def test_ranks_hold_identical_gathered_weights(runs):
-    _, _, first, second = runs
+    _, _, first, second, _ = runs
     for run_ in (first, second):
         for stage in ("sft", "grpo"):
             assert run_[0][stage]["digest"] == run_[1][stage]["digest"], stage
@@ -52,7 +54,7 @@ def test_ranks_hold_identical_gathered_weights(runs):
 
 def test_save_model_opens_in_stock_from_pretrained(runs):
     from transformers import Qwen2_5_VLForConditionalGeneration
-    _, out, _, _ = runs
+    _, out, _, _, _ = runs
     for stage in ("sft", "grpo"):
         trained = torch.load(out / f"{stage}_weights.pt")
         stock = dict(Qwen2_5_VLForConditionalGeneration.from_pretrained(out / stage / "final").named_parameters())
@@ -61,10 +63,18 @@ def test_save_model_opens_in_stock_from_pretrained(runs):
 
 
 def test_a_second_launch_resumes_from_the_checkpoint(runs):
-    _, out, first, second = runs
+    _, out, first, second, _ = runs
     for stage in ("sft", "grpo"):
         assert (first[0][stage]["start_step"], first[0][stage]["global_step"]) == (0, 2)
         for info in second:
             assert (info[stage]["start_step"], info[stage]["steps_run"], info[stage]["global_step"]) == (2, 2, 4), (stage, info[stage])
         assert first[0][stage]["digest"] != second[0][stage]["digest"]   # the two further steps changed the weights
     assert (out / "sft" / "checkpoint-4").exists() and (out / "grpo" / "checkpoint-4").exists()
+
+
+def test_the_resumed_run_equals_the_uninterrupted_one(runs):
+    "Issue 22 item 1 on the ZeRO path: stopped after checkpoint-2 and resumed, the run ends where a straight run does."
+    _, _, _, second, straight = runs
+    for stage in ("sft", "grpo"):
+        assert second[0][stage]["global_step"] == straight[0][stage]["global_step"] == 4
+        assert second[0][stage]["digest"] == straight[0][stage]["digest"], stage
