@@ -51,7 +51,7 @@ def main():
     total = sum(s for _, s, _ in parts)
     lines = [f"# Engine lane, time per part ({os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the end)", "",
              "| part | seconds | exit |", "|---|---:|---:|", *[f"| {n} | {s:.0f} | {rc} |" for n, s, rc in parts],
-             f"| total | {total:.0f} | |", "", f"Command: `python bench/engine_lane.py{' ' + ' '.join(sys.argv[1:]) if sys.argv[1:] else ''}`"]
+             f"| total | {total:.0f} | |", "", f"Command: `{' '.join(['python', 'bench/engine_lane.py', *sys.argv[1:]])}`"]
     print("\n".join(lines))
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
     Path(a.out).write_text("\n".join(lines) + "\n")

@@ -92,4 +92,5 @@ def test_results_keep_settings_that_merely_mention_tokens():
     from coldstart_nb.core import redact
     cfg = load_recipe("cot", "rehearsal").to_dict()
     shown = redact(cfg)
-    assert (shown["max_new_tokens"], shown["min_tokens"], shown["tokenizer"]) == (cfg["max_new_tokens"], cfg["min_tokens"], cfg["tokenizer"])
+    keys = ("max_new_tokens", "min_tokens", "tokenizer")
+    assert [shown[k] for k in keys] == [cfg[k] for k in keys]

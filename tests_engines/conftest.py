@@ -4,7 +4,6 @@ under `accelerate launch`), and the tests read what the workers wrote. No networ
 import os
 import socket
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest

@@ -40,7 +40,8 @@ def main(model: str, out: Path, steps: int, suppress: bool = True):
     vis = vision_token_ids(t.processing_class.tokenizer)
     losses = [h["loss"] for h in t.state.log_history if "loss" in h]
     info = {"steps": t.state.global_step, "completions": len(seen), "vision_tokens_sampled": sum(i in vis for ids in seen for i in ids),
-            "losses": losses, "syncs": len(cpu_vllm_sync.SYNCS), "before": before, "after": digest(t.model), "vllm": t.use_vllm, "mode": t.vllm_mode,
+            "losses": losses, "syncs": len(cpu_vllm_sync.SYNCS), "before": before, "after": digest(t.model), "vllm": t.use_vllm,
+            "mode": t.vllm_mode,
             "generation_kwargs": {k: {str(a): b for a, b in v.items()} if isinstance(v, dict) else v
                                   for k, v in (t.args.generation_kwargs or {}).items()}}
     (out / "grpo_vllm.json").write_text(json.dumps(info, indent=1))

@@ -40,9 +40,16 @@ def fp32_master(trainer) -> str | None:
     return str(groups[0].dtype) if groups else None
 
 
+class Interrupted(Exception):
+    "Raised on every rank right after a checkpoint: the run dies as a killed one does, its checkpoint complete."
+
+
 class Steps(TrainerCallback):
-    def __init__(self):
-        self.steps, self.start = 0, None
+    def __init__(self, stop_at: int = 0):
+        self.steps, self.start, self.stop_at = 0, None, stop_at
+
+    def on_save(self, args, state, control, **kw):
+        if self.stop_at and state.global_step == self.stop_at: raise Interrupted(state.global_step)
 
     def on_train_begin(self, args, state, control, **kw):
         self.start = state.global_step
@@ -65,22 +72,26 @@ def report(t, cb, deepspeed_cfg: str, save_to: Path) -> dict:
             "total_elements": sum(v.numel() for v in w.values())}
 
 
-def main(out: Path, zero: int, sft_steps: int, grpo_steps: int):
+def main(out: Path, zero: int, steps: int, stop: str):
+    "SFT then GRPO, `steps` each; `stop` ('sft', 'grpo' or 'none') dies right after that stage's step-2 checkpoint."
     rank = int(os.environ["RANK"])
     cfg = f"reports/configs/deepspeed/zero{zero}.json"
-    info = {"rank": rank, "world_size": int(os.environ["WORLD_SIZE"])}
-    cb = Steps()
-    rec = load_recipe("sft", "tiny", output_dir=str(out / "sft"), max_steps=sft_steps, save_steps=2, eval_fraction=0.0, num_gpus=2,
+    path = out / f"rank{rank}.json"
+    info = json.loads(path.read_text()) if path.exists() else {"rank": rank, "world_size": int(os.environ["WORLD_SIZE"])}
+    cb = Steps(2 if stop == "sft" else 0)
+    rec = load_recipe("sft", "tiny", output_dir=str(out / "sft"), max_steps=steps, save_steps=2, eval_fraction=0.0, num_gpus=2,
                       logging_steps=1, deepspeed=cfg)
     t, _ = train_sft(rec, callbacks=[cb])
-    info["sft"] = report(t, cb, cfg, out / "sft_weights.pt")
+    if cb.start is not None:   # trained in this launch (a finished stage is skipped and keeps its report)
+        info["sft"] = report(t, cb, cfg, out / "sft_weights.pt")
+        path.write_text(json.dumps(info, indent=1))
     g = load_recipe("grpo", "tiny", GRPORecipe, model=str(out / "sft" / "checkpoint-2"), output_dir=str(out / "grpo"),
-                    max_steps=grpo_steps, save_steps=2, num_gpus=2, lr=1e-3, seed=1, deepspeed=cfg)
-    cb = Steps()
+                    max_steps=steps, save_steps=2, num_gpus=2, lr=1e-3, seed=1, deepspeed=cfg)
+    cb = Steps(2 if stop == "grpo" else 0)
     t, _ = train_grpo(g, reward_funcs=[coin], callbacks=[cb])
     info["grpo"] = report(t, cb, cfg, out / "grpo_weights.pt")
-    (out / f"rank{rank}.json").write_text(json.dumps(info, indent=1))
+    path.write_text(json.dumps(info, indent=1))
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))
+    main(Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4])
