@@ -21,6 +21,7 @@ from coldstart_nb.train import check_engine
 def gathered(model) -> dict:
     "Every parameter whole (ZeRO-3 partitions gathered from all ranks), on CPU in fp32."
     params = list(model.named_parameters())
+    if not hasattr(params[0][1], "ds_id"): return {n: p.detach().float().cpu().clone() for n, p in params}   # not partitioned
     with deepspeed.zero.GatheredParameters([p for _, p in params], modifier_rank=None):
         return {n: p.detach().float().cpu().clone() for n, p in params}
 
@@ -66,7 +67,9 @@ def coin(completions, **kw):
 def report(t, cb, deepspeed_cfg: str, save_to: Path) -> dict:
     w = gathered(t.model)   # a collective: every rank takes part
     if t.accelerator.is_main_process: torch.save(w, save_to)
-    return {"engine": check_engine(t, deepspeed_cfg), "zero_stage": t.accelerator.state.deepspeed_plugin.zero_stage,
+    plugin = t.accelerator.state.deepspeed_plugin
+    return {"engine": check_engine(t, deepspeed_cfg), "zero_stage": plugin.zero_stage if plugin else 0,
+            "losses": [h["loss"] for h in t.state.log_history if "loss" in h],
             "master_dtype": fp32_master(t), "global_step": t.state.global_step, "start_step": cb.start, "steps_run": cb.steps,
             "digest": digest(w), "local_elements": sum(p.numel() for p in t.model.parameters()),
             "total_elements": sum(v.numel() for v in w.values())}
@@ -75,7 +78,7 @@ def report(t, cb, deepspeed_cfg: str, save_to: Path) -> dict:
 def main(out: Path, zero: int, steps: int, stop: str):
     "SFT then GRPO, `steps` each; `stop` ('sft', 'grpo' or 'none') dies right after that stage's step-2 checkpoint."
     rank = int(os.environ["RANK"])
-    cfg = f"reports/configs/deepspeed/zero{zero}.json"
+    cfg = f"reports/configs/deepspeed/zero{zero}.json" if zero else ""   # 0: plain DDP (`--multi_gpu`), the reference
     path = out / f"rank{rank}.json"
     info = json.loads(path.read_text()) if path.exists() else {"rank": rank, "world_size": int(os.environ["WORLD_SIZE"])}
     cb = Steps(2 if stop == "sft" else 0)
