@@ -195,7 +195,7 @@ def grpo_memory(r: GRPORecipe, n_params: int, n_trainable: int, hidden: int, lay
              "vllm": r.vllm_gpu_memory_utilization * gpu * gib if r.use_vllm else 0}
     parts = estimate_memory(n_params, n_trainable, hidden, layers, r.micro_batch * r.max_length, z, ws, r.gradient_checkpointing,
                             frozen_copies=int(bool(r.beta) and not r.lora), logits_tokens=r.micro_batch * r.max_completion_length,
-                            vocab=vocab, extra=extra)   # the trainers' one memory model (`train.estimate_memory`)
+                            vocab=vocab, extra=extra, lora=r.lora)   # the trainers' one memory model (`train.estimate_memory`)
     parts.pop("total")
     resident = sum(parts[k] for k in ("weights", "reference", "gradients", "optimizer", "pixel_buffer"))
     train = resident + parts["zero3_buffers"] + parts["activations"] + parts["logits"] + (0 if r.vllm_sleep else parts["vllm"])

@@ -160,7 +160,7 @@ def train_sft(recipe: SFTRecipe, model=None, processor=None, dataset=None, callb
     longest = max((n for _, n in counts), default=limit)
     report = preflight(model.config, count_params(model), count_params(model, trainable_only=True), limit,
                        recipe.per_device_batch * min(limit, longest), recipe.min_pixels, recipe.max_pixels, recipe.num_gpus,
-                       recipe.deepspeed, recipe.gradient_checkpointing, recipe.gpu_memory_gb, counts) if check else {}
+                       recipe.deepspeed, recipe.gradient_checkpointing, recipe.gpu_memory_gb, counts, lora=recipe.lora) if check else {}
     trainer = SFTTrainer(model=model, args=args, train_dataset=split["train"] if split else ds,
                          eval_dataset=split["test"] if split else None, processing_class=processor, callbacks=callbacks)
     trainer.coldstart_engine = check_engine(trainer, recipe.deepspeed)   # recorded in the stage's results

@@ -77,14 +77,19 @@ def estimate_memory(n_params: int, n_trainable: int, hidden: int, layers: int, t
                     frozen_copies: int = 0, # frozen copies of the weights, such as a KL reference
                     logits_tokens: int = 0, # tokens whose fp32 logits (and their gradient) are held at once
                     vocab: int = 0, # vocabulary size (for the logits)
-                    extra: dict | None = None # further parts in bytes (GRPO: pixel buffer, vLLM's share)
+                    extra: dict | None = None, # further parts in bytes (GRPO: pixel buffer, vLLM's share)
+                    lora: bool = False # LoRA: a bf16 base under fp32 adapters (without DeepSpeed)
                    ) -> dict:
     "GiB per device of each part of a training run, and their total: the one memory model of both trainers."
     gib, shard3 = 2 ** 30, (world_size if zero_stage >= 3 else 1)
-    parts = {"weights": 2 * n_params / shard3, "reference": 2 * n_params * frozen_copies / shard3,
-             # DeepSpeed: fp32 gradients, fp32 master weights + AdamW moments; a plain Trainer on bf16 weights: bf16 grads and moments
-             "gradients": (4 if zero_stage else 2) * n_trainable / (world_size if zero_stage >= 2 else 1),
-             "optimizer": (12 if zero_stage else 4) * n_trainable / (world_size if zero_stage >= 1 else 1),
+    # DeepSpeed: bf16 weights, fp32 gradients, fp32 master weights + AdamW moments (`optimizer`). Without it the weights
+    # train in fp32 (`train_dtype`; LoRA: a bf16 base under fp32 adapters): they are the master copy, with fp32 gradients
+    # and moments
+    fp32 = n_trainable if lora else n_params
+    weights = 2 * n_params / shard3 if zero_stage else 4 * fp32 + 2 * (n_params - fp32)
+    parts = {"weights": weights, "reference": 2 * n_params * frozen_copies / shard3,
+             "gradients": 4 * n_trainable / (world_size if zero_stage >= 2 else 1),
+             "optimizer": (12 if zero_stage else 8) * n_trainable / (world_size if zero_stage >= 1 else 1),
              "zero3_buffers": 2 * 1e9 if zero_stage >= 3 else 0,
              "activations": tokens_per_device * hidden * ((2 * layers + 34) if gradient_checkpointing else 34 * layers),
              "logits": 2 * 2 * logits_tokens * vocab, **(extra or {})}
@@ -112,7 +117,8 @@ def preflight(model_config, # the model's config (its text config gives the hidd
               gpu_memory_gb: float = 80.0, # device memory the estimate must fit
               token_counts: Sequence[tuple[str, int]] = (), # (id, tokens) of samples to check against the limit
               frozen_copies: int = 0, # frozen copies of the weights, such as a KL reference
-              memory: dict | None = None # a stage's own estimate by the same model (GRPO: `grpo_memory`, checked by its `peak`)
+              memory: dict | None = None, # a stage's own estimate by the same model (GRPO: `grpo_memory`, checked by its `peak`)
+              lora: bool = False # LoRA adapters over a frozen bf16 base (without DeepSpeed)
              ) -> dict:
     "Check lengths and memory before training; raises PreflightError with the fix, else returns the report."
     tc = model_config.text_config if hasattr(model_config, "text_config") else model_config
@@ -120,7 +126,7 @@ def preflight(model_config, # the model's config (its text config gives the hidd
     worst_image = image_tokens(side, side, min_pixels, max_pixels)
     too_long = [(i, n) for i, n in token_counts if n > length_limit]
     mem = memory or estimate_memory(n_params, n_trainable, tc.hidden_size, tc.num_hidden_layers, tokens_per_device, zero_stage(deepspeed),
-                                    num_gpus, gradient_checkpointing, frozen_copies)
+                                    num_gpus, gradient_checkpointing, frozen_copies, lora=lora)
     need = mem["peak"] if "peak" in mem else mem["total"]
     report = {"length_limit": length_limit, "image_tokens_at_max_pixels": worst_image, "checked_samples": len(token_counts),
               "longest_sample": max((n for _, n in token_counts), default=None), "memory_gb": mem, "gpu_memory_gb": gpu_memory_gb}
