@@ -13,7 +13,7 @@ HERE = Path(__file__).resolve().parent
 ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false", "COLDSTART_NB_ROOT": str(ROOT),
        "TORCH_EXTENSIONS_DIR": os.environ.get("TORCH_EXTENSIONS_DIR", str(Path("~/.cache/coldstart-nb/torch_extensions").expanduser())),
        "VLLM_LOGGING_LEVEL": "WARNING", "PYTHONWARNINGS": "ignore"}
-HANG_GUARD = 1500   # seconds: a generous bound against a hung engine, never a speed check
+HANG_GUARD = 3600   # seconds: a generous bound against a hung engine (the rehearsal takes 6 min idle), never a speed check
 
 
 def free_port() -> int:
