@@ -15,7 +15,7 @@ OFFLINE_TARGETS := test check-sync nbtest pytest test-engines reproduce bench re
 $(OFFLINE_TARGETS): export HF_HUB_OFFLINE := 1
 $(OFFLINE_TARGETS): export HF_DATASETS_OFFLINE := 1
 
-.PHONY: help install test test-quick test-engines check-sync nbtest pytest reproduce paper export clean-nbs bench readme outputs gpu-smoke doctor
+.PHONY: help install test test-quick test-engines check-sync nbtest pytest reproduce paper export clean-nbs bench readme outputs gpu-smoke doctor docs test-docs
 
 help:
 	@echo "make reproduce  - run the embedded-default pipeline (CPU) and write reports/"
@@ -71,6 +71,21 @@ $(ENGINES_VENV)/.installed: setup.py settings.ini tools/engines_venv.sh tools/en
 LANE_SHIM := COLDSTART_LANE_SHIM=$(CURDIR)/tests_engines/cpu_vllm_sync.py
 test-engines: install $(ENGINES_VENV)/.installed
 	$(LANE_SHIM) $(ENGINES_VENV)/bin/python -m pytest -q tests_engines
+
+# The docs site without Quarto (tools/docs.py): nbdev's processing of the notebooks, rendered by MkDocs (Material)
+# into _docs/ with navigation and search; the GitHub workflow builds the Quarto site. test-docs opens every page in
+# headless Chromium (Debian's chromium + chromium-driver, installed with apt-get when missing): see tests_docs/.
+$(BIN)/.docs-installed: setup.py settings.ini $(BIN)/.installed
+	$(BIN)/python -m pip install -q -e ".[docs]"
+	touch $@
+docs: export HF_HUB_OFFLINE := 1
+docs: export HF_DATASETS_OFFLINE := 1
+docs: install $(BIN)/.docs-installed
+	$(BIN)/python tools/docs.py --workers $(NBDEV_WORKERS)
+test-docs: docs
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }
+	timeout 1200 $(BIN)/python -m pytest -q tests_docs
 
 test: test-quick test-engines
 

@@ -29,7 +29,7 @@ setuptools.setup(
     packages=setuptools.find_packages(include=[cfg["lib_path"], cfg["lib_path"] + ".*"]),
     include_package_data=True,
     install_requires=reqs("requirements"),
-    extras_require={"dev": reqs("dev_requirements"), "gpu": reqs("gpu_requirements")},
+    extras_require={"dev": reqs("dev_requirements"), "gpu": reqs("gpu_requirements"), "docs": reqs("docs_requirements")},
     entry_points={"console_scripts": cfg.get("console_scripts", "").split(),
                   "nbdev": [f"{cfg['lib_path']}={cfg['lib_path']}._modidx:d"]},
     zip_safe=False,

@@ -89,7 +89,7 @@ RAN_WHERE = [   # (part of `make paper`, where it ran, what shows it)
      "accelerate 1.16 runs an FSDP config on CPU as DDP (check_engine stops it); FSDP2 on CPU needs accelerate patched"),
     ("NCCL collectives; GRPO's vLLM server mode (NCCL weight transfer)", "not executed", "GPU only"),
     ("bf16 kernels, FlashAttention", "not executed", "GPU only; the fp32-master rule is tested on CPU under bf16 autocast"),
-    ("multi-node launch", "not executed", "one machine"),
+    ("multi-node launch", "2 'nodes' on one machine", "2 accelerate launches, ranks 0/1 on 127.0.0.1 (gloo); SLURM lines tested; no NCCL"),
     ("hub downloads (Qwen2.5-VL-3B/7B, the datasets)", "not executed", "no network: the adapters ran on HF-shaped copies and real rows"),
 ]
 

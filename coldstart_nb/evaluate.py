@@ -26,10 +26,12 @@ def slug(name: str) -> str:
     "A file-name-safe form of a model name or path."
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_")
 
-def grade_records(samples: Sequence[Sample], preds: Sequence[dict], model: str, cfg: GradeConfig = GradeConfig()) -> list[dict]:
+def grade_records(samples: Sequence[Sample], preds: Sequence[dict], model: str, cfg: GradeConfig = GradeConfig(),
+                  progress: bool = False) -> list[dict]:
     "One graded record per response (id, benchmark, model, correct, layer, extracted, response, metadata)."
+    from tqdm.auto import tqdm
     out = []
-    for s, p in zip(samples, preds):
+    for s, p in tqdm(zip(samples, preds), total=len(samples), desc=f"grade ({model})", disable=not progress):
         prec = s.metadata.get("precision") if s.benchmark == "mathvista" and s.metadata.get("answer_type") == "float" else None
         for k, resp in enumerate(p["responses"]):
             v = grade(resp, s.answer, s.choices, s.answer_type, cfg, precision=prec)
@@ -53,7 +55,7 @@ def evaluate(backend, samples: Sequence[Sample], model: str, gen: GenConfig = Ge
                    {"model": model, "backend": getattr(backend, "name", type(backend).__name__), "fingerprint": reuse["fingerprint"],
                     "grading": grade_cfg.to_dict(), "items": len(samples),
                     "reuse": {k: reuse[k] for k in ("reused", "generated", "total")}})
-    records = grade_records(samples, preds, model, grade_cfg)
+    records = grade_records(samples, preds, model, grade_cfg, progress=progress)
     official = official_records(records)   # the real benchmarks only: each one's own extraction and matching rules
     return {"model": model, "scores": score_records(records, n_boot), "scores_official": score_official(official) if official else {},
             "records": records, "records_official": official,
@@ -92,11 +94,19 @@ class EvalRecipe(Config):
     on_mismatch: str = "error"                 # predictions made by another model or settings under the same name: 'error' or 'fresh'
     compare: str = "sft+rl vs sft-only,rl-only vs base,sft-only vs base"  # paired comparisons of model labels, comma-separated
     track_pattern: str = ""                    # regex of a reasoning strategy: its share of responses and accuracy with/without
+    report_to: str = "tensorboard"             # scores as TensorBoard scalars under checkpoints/tracking/eval_<preset> ('none': off)
 
     limits: ClassVar[dict] = {"limit": NON_NEGATIVE, "max_new_tokens": Range(1), "batch_size": Range(1), "sampled_n": NON_NEGATIVE,
                               "sampled_temperature": NON_NEGATIVE, "sampled_top_p": Range(0, 1, low_open=True),
                               "sampled_limit": NON_NEGATIVE,
                               "grader_timeout": POSITIVE, "grader_workers": NON_NEGATIVE}
+
+    def check(self) -> dict:
+        "Rules between settings: the trackers are ones an evaluation logs to."
+        from coldstart_nb.track import eval_report_list
+        try: eval_report_list(self.report_to)
+        except ValueError as e: return {"report_to": str(e)}
+        return {}
 
     def model_list(self) -> list[tuple[str, str]]:
         "(label, path) pairs; a bare path is its own label."

@@ -13,14 +13,16 @@ from typing import Callable, ClassVar, Sequence
 
 import torch
 from fastcore.basics import patch
+from transformers import TrainerCallback
 from trl import GRPOTrainer
 
 from .core import project_path, resolve, set_seed, world_size
 from .generate import CPU_ENGINE_SHARE, check_cpu_engine_env, model_context, vision_logit_bias, vision_token_ids
 from .recipes import NON_NEGATIVE, POSITIVE, STEPS, Config, Range, register_recipe
-from .embedded import parse_data_spec
+from .embedded import load_data, parse_data_spec
 from .grading import accuracy_reward, format_reward
 from .reflection import pattern_log, reflection_log
+from .track import StepProgress, attach_perf, report_list, tensorboard_writer, validate, write_rollouts
 from .train import (add_lora, apply_freezing, check_engine, check_world_size, estimate_memory, finished_stage, fp32_masters,
                                 image_tokens, lock_output_dir, preflight, require_rows, start_distributed, train_dtype, train_to_final,
                                 unlock_output_dir, zero_stage)
@@ -29,7 +31,8 @@ from .train import (add_lora, apply_freezing, check_engine, check_world_size, es
 __all__ = ['REWARDS', 'group_advantages', 'zero_variance_groups', 'k3_kl', 'grpo_token_loss', 'GRPORecipe', 'batch_plan',
            'grpo_memory', 'grpo_config', 'register_reward', 'graded_accuracy', 'RecordingReward', 'reward_functions',
            'reward_weights', 'total_reward', 'rollout_metrics', 'select_groups', 'dynamic_sample',
-           'rollout_suppression', 'PaperGRPOTrainer', 'collapse_image_tokens', 'rl_dataset', 'train_grpo']
+           'rollout_suppression', 'PaperGRPOTrainer', 'collapse_image_tokens', 'validate_policy', 'ValidateEvery',
+           'rl_dataset', 'train_grpo']
 
 # %% ../nbs/40_grpo.ipynb #eb6cdbf1
 def group_advantages(rewards: torch.Tensor, # (B,) one per response, each group's G responses next to each other
@@ -129,6 +132,8 @@ class GRPORecipe(Config):
     max_refills: int = 3                     # cap on refill rounds per rollout batch
     use_vllm: bool = False                   # vLLM rollouts (GPU; pip install 'coldstart-nb[gpu]')
     vllm_mode: str = "colocate"              # 'colocate' or 'server' (trl vllm-serve)
+    vllm_server_host: str = "127.0.0.1"      # server mode: the host `trl vllm-serve` runs on
+    vllm_server_port: int = 8000             # server mode: its port
     vllm_tensor_parallel_size: int = 1       # GPUs one colocated vLLM engine spans
     vllm_gpu_memory_utilization: float = 0.35  # share of each GPU's memory the colocated engine takes (weights + KV cache)
     vllm_max_model_length: int = 0           # engine's longest sequence (0: max_prompt_length + max_completion_length)
@@ -137,6 +142,13 @@ class GRPORecipe(Config):
     gradient_checkpointing: bool = True      # recompute activations (ignored on CPU)
     deepspeed: str = ""                      # DeepSpeed config for multi-GPU ('': none)
     logging_steps: int = 1                   # log every n optimizer steps
+    report_to: str = "tensorboard"           # trackers, joined by commas: tensorboard (under output_dir/runs), wandb, trackio, mlflow, none
+    completions_every: int = 10              # log rollouts (text, images, rewards, reflection flags) every n steps (0: never)
+    val_data: str = ""                       # held-out items validated during/after training ('': none; the paper: 'geometry3k')
+    val_items: int = 0                       # items of val_data used (0: all)
+    val_every: int = 0                       # validate every n steps too (0: once, after training, as the authors did)
+    val_temperature: float = 0.5             # validation sampling temperature (the authors' val_override_config)
+    val_n: int = 1                           # validation samples per item
     save_steps: int = 50                     # checkpoint every n optimizer steps
     save_total_limit: int = 2                # checkpoints kept
     resume: bool = True                      # continue from the last checkpoint in output_dir
@@ -152,8 +164,11 @@ class GRPORecipe(Config):
                               "dual_clip": Range(1, low_open=True),
                               "adv_eps": POSITIVE, "lora_r": Range(1), "lora_alpha": Range(1), "lora_dropout": Range(0, 1, high_open=True),
                               "max_refills": NON_NEGATIVE, "reward_deadline": NON_NEGATIVE, "vllm_tensor_parallel_size": Range(1),
+                              "vllm_server_port": Range(1, 65535),
                               "vllm_gpu_memory_utilization": Range(0, 1, low_open=True), "vllm_max_model_length": NON_NEGATIVE,
-                              "logging_steps": Range(1), "save_steps": Range(1), "save_total_limit": Range(1), "gpu_memory_gb": POSITIVE}
+                              "logging_steps": Range(1), "completions_every": NON_NEGATIVE, "val_items": NON_NEGATIVE,
+                              "val_every": NON_NEGATIVE, "val_temperature": NON_NEGATIVE, "val_n": Range(1), "save_steps": Range(1),
+                              "save_total_limit": Range(1), "gpu_memory_gb": POSITIVE}
 
     def check(self) -> dict:
         "Rules between settings: the batch plan divides, the pixel bounds are in order, the dual clip lies above the upper clip."
@@ -163,6 +178,9 @@ class GRPORecipe(Config):
         if self.max_pixels < self.min_pixels: out["max_pixels"] = f"{self.max_pixels} is below min_pixels {self.min_pixels}"
         if self.dual_clip <= 1 + self.clip_high:
             out["dual_clip"] = f"{self.dual_clip} is not above 1 + clip_high = {1 + self.clip_high} (TRL's delta would change the loss)"
+        try: report_list(self.report_to)
+        except ValueError as e: out["report_to"] = str(e)
+        if self.val_n > 1 and self.val_temperature <= 0: out["val_n"] = f"{self.val_n} samples need val_temperature > 0 (greedy gives one)"
         return out
 
     @property
@@ -192,7 +210,7 @@ def grpo_memory(r: GRPORecipe, n_params: int, n_trainable: int, hidden: int, lay
     plan = batch_plan(r)
     side = image_tokens(int(math.sqrt(r.max_pixels)), int(math.sqrt(r.max_pixels)), r.min_pixels, r.max_pixels) * 4   # 14x14 patches
     extra = {"pixel_buffer": plan["generation_batch_size"] // ws * side * 3 * 2 * 14 * 14 * 4,
-             "vllm": r.vllm_gpu_memory_utilization * gpu * gib if r.use_vllm else 0}
+             "vllm": r.vllm_gpu_memory_utilization * gpu * gib if r.use_vllm and r.vllm_mode == "colocate" else 0}   # server: its own GPUs
     parts = estimate_memory(n_params, n_trainable, hidden, layers, r.micro_batch * r.max_length, z, ws, r.gradient_checkpointing,
                             frozen_copies=int(bool(r.beta) and not r.lora), logits_tokens=r.micro_batch * r.max_completion_length,
                             vocab=vocab, extra=extra, lora=r.lora)   # the trainers' one memory model (`train.estimate_memory`)
@@ -216,7 +234,8 @@ def grpo_config(r: GRPORecipe, out: Path):
     share = r.vllm_gpu_memory_utilization if cuda else min(r.vllm_gpu_memory_utilization, CPU_ENGINE_SHARE / r.num_gpus)
     kw = dict(use_vllm=True, vllm_mode=r.vllm_mode, vllm_tensor_parallel_size=r.vllm_tensor_parallel_size,
               vllm_gpu_memory_utilization=share, vllm_max_model_length=min(length, ctx or length),
-              vllm_enable_sleep_mode=r.vllm_sleep and cuda) if r.use_vllm else {}   # vLLM's sleep mode exists on GPUs only
+              vllm_enable_sleep_mode=r.vllm_sleep and cuda, vllm_server_host=r.vllm_server_host,
+              vllm_server_port=r.vllm_server_port) if r.use_vllm else {}   # vLLM's sleep mode exists on GPUs only
     return GRPOConfig(output_dir=str(out), num_generations=r.num_generations, temperature=r.temperature, top_p=r.top_p,
                       max_completion_length=r.max_completion_length, per_device_train_batch_size=plan["per_device_train_batch_size"],
                       gradient_accumulation_steps=plan["gradient_accumulation_steps"], steps_per_generation=plan["steps_per_generation"],
@@ -227,8 +246,9 @@ def grpo_config(r: GRPORecipe, out: Path):
                       bf16=r.bf16 and cuda, gradient_checkpointing=r.gradient_checkpointing and cuda,
                       deepspeed=str(project_path(r.deepspeed)) if r.deepspeed and (cuda or world_size() > 1) else None,
                       logging_steps=r.logging_steps,
-                      save_steps=r.save_steps, save_total_limit=r.save_total_limit, report_to="none", seed=r.seed, data_seed=r.seed,
-                      use_cpu=not cuda, dataloader_num_workers=0, log_completions=False, **kw)
+                      save_steps=r.save_steps, save_total_limit=r.save_total_limit, report_to=report_list(r.report_to) or "none",
+                      seed=r.seed, data_seed=r.seed, use_cpu=not cuda, dataloader_num_workers=0,
+                      log_completions=r.completions_every > 0, num_completions_to_print=2, **kw)
 
 # %% ../nbs/40_grpo.ipynb #7990983c
 REWARDS: dict[str, Callable] = {}   # reward name (as a recipe's `reward` string names it) -> function with TRL's signature
@@ -484,6 +504,42 @@ def _compute_loss(self: PaperGRPOTrainer, model, inputs):
     for k, v in met.items(): self._metrics[mode][k].append(v)
     return loss / (self.current_gradient_accumulation_steps if mode == "train" else 1.0)
 
+# %% ../nbs/40_grpo.ipynb #bc0e32d1
+@patch
+def log(self: PaperGRPOTrainer, logs: dict, start_time: float | None = None) -> None:
+    "TRL's log line; every `completions_every` steps also the rollouts: TRL's table (+ a reflection column) and TensorBoard's."
+    from collections import deque
+    from coldstart_nb.grading import completion_text
+    from coldstart_nb.reflection import find_reflections
+    every, step = self.recipe.completions_every, self.state.global_step
+    training = "train_runtime" not in logs and not any(k.startswith(("eval_", "val/")) for k in logs)
+    self.log_completions = bool(every) and training and step % every == 0
+    if self.log_completions:
+        flags = [find_reflections(completion_text(c)).reflective for c in self._logs["completion"]]
+        self._logs["extra"]["reflection"] = deque(flags, maxlen=self._logs["completion"].maxlen)
+    super(PaperGRPOTrainer, self).log(logs, start_time)
+    writer = tensorboard_writer(self) if self.log_completions and self.accelerator.is_main_process else None
+    if writer is not None: write_rollouts(writer, self._logs, step)
+
+def validate_policy(trainer, samples: Sequence) -> dict:
+    "`track.validate` of the trainer's policy by its recipe, logged (trackers and log history) without TRL's training metrics."
+    from transformers import Trainer
+    r = trainer.recipe
+    run = trainer.coldstart_perf.timed("validation", validate) if hasattr(trainer, "coldstart_perf") else validate
+    m = run(trainer, samples, r.val_temperature, r.val_n, r.max_completion_length, batch_size=max(r.micro_batch, 1),
+            reward_mode=r.reward_mode, rl_system=r.rl_system, seed=r.seed)
+    should_log = trainer.control.should_log   # the step's own log line is still to come: `on_log` clears the flag
+    Trainer.log(trainer, dict(m))   # not TRL's log: that would fold and clear the step's training metrics into this line
+    trainer.control.should_log = should_log
+    return m
+
+class ValidateEvery(TrainerCallback):
+    "Validate the policy every `val_every` optimizer steps (the run's last step is left to the validation after training)."
+    def __init__(self, trainer, samples): self.trainer, self.samples = trainer, samples
+    def on_step_end(self, args, state, control, **kw):
+        every = self.trainer.recipe.val_every
+        if every and state.global_step % every == 0 and state.global_step < state.max_steps: validate_policy(self.trainer, self.samples)
+
 # %% ../nbs/40_grpo.ipynb #e7772235
 def rl_dataset(spec: str, rl_system: str = "", limit: int | None = None,
                cache_dir: str | Path | None = None, # where the prompts' Arrow file goes (default: the datasets cache)
@@ -555,5 +611,10 @@ def _train_grpo(r: GRPORecipe, out: Path, model, processor, dataset, callbacks, 
                                processing_class=processor, callbacks=callbacks, recipe=r,
                                refill_dataset=ds.shuffle(seed=r.seed + 1) if r.dynamic_sampling else None)
     trainer.coldstart_engine = check_engine(trainer, r.deepspeed)   # recorded in the stage's results
-    train_to_final(trainer, processor, out, fp, r.resume, r.lora, r.min_pixels, r.max_pixels)   # the policy; the reference stays the start
+    attach_perf(trainer)   # throughput, time split and MFU in every log line (32_track)
+    trainer.add_callback(StepProgress("grpo"))   # a plain progress line every 30 s, live in the terminal of `coldstart-reproduce`
+    val = list(load_data(r.val_data, "test", limit=r.val_items or None))[:r.val_items or None] if r.val_data else []
+    if val: trainer.add_callback(ValidateEvery(trainer, val))
+    after = (lambda t: validate_policy(t, val)) if val else None
+    train_to_final(trainer, processor, out, fp, r.resume, r.lora, r.min_pixels, r.max_pixels, after_train=after)   # reference: the start
     return trainer, report

@@ -14,6 +14,7 @@ import torch
 from .core import project_path, resolve, set_seed, world_size
 from .recipes import Config, FRACTION, NON_NEGATIVE, POSITIVE, STEPS, Range, register_recipe
 from .embedded import parse_data_spec
+from .track import StepProgress, attach_perf, report_list
 from .train import (PreflightError, add_lora, apply_freezing, check_engine, check_world_size, finished_stage, fp32_masters,
                                 preflight, require_rows, start_distributed, train_dtype, train_to_final)
 
@@ -57,6 +58,7 @@ class SFTRecipe(Config):
     lora_dropout: float = 0.05             # LoRA dropout
     lora_targets: str = "q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj"  # LLM modules that get adapters
     logging_steps: int = 10                # log every n steps
+    report_to: str = "tensorboard"         # trackers, joined by commas: tensorboard (under output_dir/runs), wandb, trackio, mlflow, none
     save_steps: int = 500                  # checkpoint every n steps
     save_total_limit: int = 2              # checkpoints kept
     resume: bool = True                    # resume from the last checkpoint in output_dir when there is one
@@ -72,8 +74,11 @@ class SFTRecipe(Config):
                               "save_total_limit": Range(1), "gpu_memory_gb": POSITIVE}
 
     def check(self) -> dict:
-        "Rules between settings: the pixel bounds in order."
-        return {"max_pixels": f"{self.max_pixels} is below min_pixels {self.min_pixels}"} if self.max_pixels < self.min_pixels else {}
+        "Rules between settings: the pixel bounds in order, the trackers known and installed."
+        out = {"max_pixels": f"{self.max_pixels} is below min_pixels {self.min_pixels}"} if self.max_pixels < self.min_pixels else {}
+        try: report_list(self.report_to)
+        except ValueError as e: out["report_to"] = str(e)
+        return out
 
     @property
     def effective_batch(self) -> int: return self.per_device_batch * self.grad_accum * self.num_gpus
@@ -124,7 +129,8 @@ def sft_config(recipe: SFTRecipe, out: Path, has_eval: bool, max_length: int | N
                      bf16=recipe.bf16 and cuda, gradient_checkpointing=recipe.gradient_checkpointing and cuda,
                      deepspeed=str(project_path(recipe.deepspeed)) if recipe.deepspeed and (cuda or world_size() > 1) else None,
                      max_length=max_length or recipe.max_length or None, logging_steps=recipe.logging_steps, save_steps=recipe.save_steps,
-                     save_total_limit=recipe.save_total_limit, eval_strategy="epoch" if has_eval else "no", report_to="none",
+                     save_total_limit=recipe.save_total_limit, eval_strategy="epoch" if has_eval else "no",
+                     report_to=report_list(recipe.report_to) or "none",
                      seed=recipe.seed, data_seed=recipe.seed, use_cpu=not cuda, dataloader_num_workers=0, remove_unused_columns=True,
                      ddp_find_unused_parameters=False if world_size() > 1 else None)
 
@@ -164,5 +170,7 @@ def train_sft(recipe: SFTRecipe, model=None, processor=None, dataset=None, callb
     trainer = SFTTrainer(model=model, args=args, train_dataset=split["train"] if split else ds,
                          eval_dataset=split["test"] if split else None, processing_class=processor, callbacks=callbacks)
     trainer.coldstart_engine = check_engine(trainer, recipe.deepspeed)   # recorded in the stage's results
+    attach_perf(trainer)   # throughput, time split and MFU in every log line (32_track)
+    trainer.add_callback(StepProgress("sft"))   # a plain progress line every 30 s, live in the terminal of `coldstart-reproduce`
     train_to_final(trainer, processor, out, fp, recipe.resume, recipe.lora, lo, hi)
     return trainer, report

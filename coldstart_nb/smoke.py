@@ -12,10 +12,10 @@ import torch
 
 from .core import project_path, set_seed, write_json
 from .recipes import Config
+from .track import perf_summary, peak_flops   # the device peaks and the trainers' per-step numbers (32_track)
 
 # %% auto #0
-__all__ = ['PEAK_BF16_FLOPS', 'SmokeConfig', 'auto_config', 'peak_flops', 'Meter', 'stage_row', 'reload_checks', 'run_smoke',
-           'main']
+__all__ = ['SmokeConfig', 'auto_config', 'Meter', 'stage_row', 'reload_checks', 'run_smoke', 'main']
 
 # %% ../nbs/45_smoke.ipynb #6b812a88
 @dataclass
@@ -42,14 +42,6 @@ def auto_config(**overrides) -> SmokeConfig:
     return SmokeConfig(**{**base, **overrides})
 
 # %% ../nbs/45_smoke.ipynb #db948fc5
-PEAK_BF16_FLOPS = {"H200": 989e12, "H100": 989e12, "H800": 989e12, "A100": 312e12, "A800": 312e12, "L40S": 362e12, "A10": 125e12}
-
-def peak_flops() -> float | None:
-    "Dense bf16 peak FLOP/s of GPU 0 by name (None on CPU or an unknown GPU)."
-    if not torch.cuda.is_available(): return None
-    name = torch.cuda.get_device_name(0)
-    return next((v for k, v in PEAK_BF16_FLOPS.items() if k in name), None)
-
 class Meter:
     "Context manager: wall time and peak memory (GiB) of a block."
     def __enter__(self):
@@ -128,6 +120,7 @@ def run_smoke(cfg: SmokeConfig = SmokeConfig(), progress: bool = False) -> dict:
     counts = sft_token_counts(sft_ds, t.processing_class, n=16)
     tokens = cfg.sft_steps * cfg.sft_batch * sum(c for _, c in counts) / len(counts)
     rows.append(stage_row("sft", m, tokens, 6 * n * tokens))
+    logged = {"sft": perf_summary(t.state.log_history)}   # the trainers' own per-step numbers (32_track: EasyR1's definitions)
     del t
     rl = datasets.Dataset.from_list([{k: v for k, v in rl_example(s, PromptConfig(rl_system=SFT_SYSTEM_PROMPT)).items() if k != "id"}
                                      for s in train])
@@ -145,6 +138,7 @@ def run_smoke(cfg: SmokeConfig = SmokeConfig(), progress: bool = False) -> dict:
     gen_tokens = responses * (sum(lens) / len(lens) if lens else cfg.max_completion_length)
     trained = responses * prompt_len + gen_tokens
     rows.append(stage_row("grpo", m, trained, 6 * n * trained + 2 * n * trained * (1 + int(g.beta > 0)) + 2 * n * gen_tokens))
+    logged["grpo"] = perf_summary(t.state.log_history)
     del t
     with Meter() as m:
         be = HFBackend(load_model(out/"grpo"/"final"), load_processor(out/"grpo"/"final"))
@@ -159,7 +153,7 @@ def run_smoke(cfg: SmokeConfig = SmokeConfig(), progress: bool = False) -> dict:
         for name in ("init", "sft/final", "grpo/final"): reloads[name] = reload_checks(out/name, n)
     rows.append(stage_row("reload", m, 0, 0))
     report = {"config": cfg.to_dict(), "device": torch.cuda.get_device_name(0) if cuda else "cpu", "parameters": n,
-              "stages": rows, "reloads": reloads, "evaluated": len(r["records"])}
+              "stages": rows, "trainer_perf": logged, "reloads": reloads, "evaluated": len(r["records"])}
     write_json(out/"smoke.json", report)
     return report
 
@@ -181,6 +175,13 @@ def main(argv: list[str] | None = None) -> int:
     for r in rep["stages"]:
         mfu = f"{r['mfu']:.1%}" if r["mfu"] is not None else "n/a"
         print(f"{r['stage']:8} {r['seconds']:8.1f} {r['peak_gib']:9.2f} {r['tokens']:8d} {r['tokens_per_s']:10.1f} {mfu:>7}")
+    print("\nper step, as the trainers log it (EasyR1's definitions; 32_track):")
+    print(f"{'stage':6} {'s/step':>7} {'tok/s/dev':>10} {'gen s':>6} {'reward s':>8} {'logprob s':>9} {'update s':>8} "
+          f"{'MFU':>6} {'MFU LM':>6}")
+    for st, p in rep["trainer_perf"].items():
+        f = lambda k, pct=False: "n/a" if k not in p else (f"{p[k]:.1%}" if pct else f"{p[k]:.2f}")
+        print(f"{st:6} {f('perf/time_per_step'):>7} {f('perf/throughput'):>10} {f('timing/generation_s'):>6} {f('timing/reward_s'):>8} "
+              f"{f('timing/logprob_s'):>9} {f('timing/update_s'):>8} {f('perf/mfu_actor', True):>6} {f('perf/mfu_actor_lm', True):>6}")
     print("reloaded:", json.dumps(rep["reloads"]))
     print(f"written: {Path(cfg.out_dir) / 'smoke.json'}")
     return 0

@@ -18,6 +18,7 @@ from .embedded import ensure_embedded, ensure_for_training, init_preset, write_h
 from .evaluate import EvalRecipe
 from .grpo import GRPORecipe, batch_plan, train_grpo
 from .sft import SFTRecipe, train_sft
+from .track import eval_report_list, log_scores, perf_summary
 from .train import trainable_counts
 
 # %% auto #0
@@ -59,7 +60,7 @@ def run_sft(r: SFTRecipe, name: str = "tiny" # the run's name (its preset): not 
     curves = training_curves(trainer.state.log_history, SFT_CURVES)
     return {"summary": training_summary(curves, "loss", trainer.state.global_step, time.time() - t0, r.output_dir), "curves": curves,
             "preflight": report, "trainable": trainable_counts(trainer.model) if trainer.model is not None else {},
-            **engine_of(trainer)}
+            "perf": perf_summary(trainer.state.log_history), **engine_of(trainer)}
 
 def run_grpo(r: GRPORecipe, name: str = "tiny" # the run's name (its preset): not used by GRPO beyond the results file
             ) -> dict:
@@ -70,7 +71,9 @@ def run_grpo(r: GRPORecipe, name: str = "tiny" # the run's name (its preset): no
     trainer, report = train_grpo(r)
     curves = training_curves(trainer.state.log_history, GRPO_CURVES)
     return {"summary": training_summary(curves, "reward", trainer.state.global_step, time.time() - t0, r.output_dir), "curves": curves,
-            "preflight": report, "batch_plan": plan, **engine_of(trainer)}
+            "preflight": report, "batch_plan": plan, "perf": perf_summary(trainer.state.log_history),
+            "validation": [{k: v for k, v in h.items() if k.startswith("val/") or k == "step"} for h in trainer.state.log_history
+                           if "val/accuracy" in h], **engine_of(trainer)}
 
 # %% ../nbs/95_stages.ipynb #9bf366cd
 @register_recipe("data")
@@ -325,7 +328,7 @@ def run_eval(r: EvalRecipe, name: str = "tiny" # the run's name: predictions go 
         results[label] = {"path": path}
         for mode, (gen, subset) in r.modes(items).items():
             store = project_path("reports", "predictions", f"eval_{name}", f"{slug(label)}-{mode}.jsonl", mkdir=True)
-            ev = evaluate(be, subset, label, gen, store=store, grade_cfg=r.grade_config(), progress=False, on_mismatch=r.on_mismatch)
+            ev = evaluate(be, subset, label, gen, store=store, grade_cfg=r.grade_config(), progress=True, on_mismatch=r.on_mismatch)
             print(f"{label}/{mode}: {ev['reuse']['reused']} of {ev['reuse']['total']} predictions reused from {store.name}")
             run_records.setdefault(label, {})[mode] = ev["records"]
             results[label][mode] = {"scores": ev["scores"], "avg": macro_average(ev["scores"]), "n_items": len(subset),
@@ -335,6 +338,10 @@ def run_eval(r: EvalRecipe, name: str = "tiny" # the run's name: predictions go 
                 results[label][mode]["pattern"] = {"regex": r.track_pattern, "responses": len(ev["records"]),
                                                    **{k.split("/")[1]: round(100 * v, 2) if v == v else None for k, v in pl.items()}}
     summary = {f"{m}/{mode}": results[m][mode]["avg"] for m in results for mode in ("greedy", "sampled") if mode in results[m]}
+    if eval_report_list(r.report_to):   # the scores as TensorBoard scalars (32_track)
+        log_scores(project_path("checkpoints", "tracking", f"eval_{name}", mkdir=True),
+                   {f"eval/{m}/{mode}/{b}": v.get("overall", {}).get("acc") for m in results for mode in ("greedy", "sampled")
+                    if mode in results[m] for b, v in results[m][mode]["scores"].items()} | {f"eval/{k}": v for k, v in summary.items()})
     summary["seconds"] = round(time.time() - t0, 1)
     return {"summary": summary, "models": results, "comparisons": compare_runs(run_records, r.pairs()),
             "pass_at_k": pass_at_k_runs(run_records)}

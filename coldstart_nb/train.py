@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib, json, math, os, re, shutil
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Sequence
+from typing import Callable, Sequence
 
 from .core import is_main_process, project_root, resolve, world_size, write_json
 from .recipes import Config
@@ -309,8 +309,9 @@ def fp32_masters(model) -> int:
 
 # %% ../nbs/30_train.ipynb #5f1a1d01
 TRAINING_RECORD = "coldstart_training.json"   # in `<output_dir>/final` (what produced it) and `<output_dir>` (the run in progress)
-NOT_IN_FINGERPRINT = ("output_dir", "resume", "gpu_memory_gb", "logging_steps", "save_steps",
-                      "save_total_limit")   # settings that cannot change the weights
+NOT_IN_FINGERPRINT = ("output_dir", "resume", "gpu_memory_gb", "logging_steps", "save_steps", "save_total_limit", "report_to",
+                      "completions_every", "val_data", "val_items", "val_every", "val_temperature",
+                      "val_n")   # settings that cannot change the weights (validation runs under its own random stream)
 
 IDENTIFIED = ("model", "data", "train_data")   # recipe paths whose content the fingerprint names instead (its `model` and `data`)
 
@@ -446,7 +447,8 @@ def train_to_final(trainer, processor,
                    fp: dict, # the stage's fingerprint (`finished_stage`)
                    resume: bool, # continue from the last checkpoint in `out`
                    lora: bool = False, # save the adapters, then the merged model
-                   min_pixels: int | None = None, max_pixels: int | None = None # pixel settings written with the final model
+                   min_pixels: int | None = None, max_pixels: int | None = None, # pixel settings written with the final model
+                   after_train: Callable | None = None # called with the trainer once training ends, before final/ (validation)
                   ) -> Path:
     "Holding `out`'s lock: train (from the last checkpoint when `resume`, never past the run's end), write `final/` whole; returns it."
     out = Path(out)
@@ -463,6 +465,7 @@ def train_to_final(trainer, processor,
             if trainer.is_world_process_zero():
                 print(f"{out}: {Path(start).name} is this run's last step ({trainer.state.global_step} of {trainer.state.max_steps}): "
                       "writing final/ from it, no further training")
+        if after_train is not None: after_train(trainer)
         save_final(trainer, processor, out, lora, min_pixels, max_pixels, name=PARTIAL)
         mark_finished(trainer, out, fp, name=PARTIAL)
         return publish_final(trainer, out)

@@ -14,7 +14,8 @@ def test_coldstart_train_on_a_fresh_checkout_writes_curves_the_report_reads(scra
     assert (scratch_root / "models" / "tiny-init" / "config.json").exists() and (scratch_root / "data" / "synth" / "tiny" / "train.jsonl").exists()
     payload = json.loads((scratch_root / "reports" / "results" / "grpo_tiny.json").read_text())
     res = payload["results"]
-    assert set(res) == {"summary", "curves", "preflight", "batch_plan", "engine"} and res["engine"] == "single"   # one process
+    assert set(res) == {"summary", "curves", "preflight", "batch_plan", "engine", "perf", "validation"} and res["engine"] == "single"
+    assert res["perf"]["perf/throughput"] > 0 and [v["step"] for v in res["validation"]] == [2]   # the tiny preset validates
     assert res["summary"]["steps"] == 2 and res["summary"]["final"] == "checkpoints/grpo-tiny/final"
     assert {r["metric"] for r in res["curves"]} <= set(GRPO_CURVES) and "reward" in {r["metric"] for r in res["curves"]}
     assert payload["meta"]["config"]["max_steps"] == 2 and payload["meta"]["config"]["preset"] == "tiny"

@@ -84,7 +84,8 @@ def test_same_results_ignores_timings_and_paths_but_not_numbers(tmp_path):
     import json
     from conftest import ROOT
     run = lambda acc, sec, path: {"stage": "eval", "run": "embedded", "meta": {"time_utc": sec},
-                                  "results": {"summary": {"sft/greedy": acc, "seconds": sec}, "models": {"sft": {"path": path}}}}
+                                  "results": {"summary": {"sft/greedy": acc, "seconds": sec}, "models": {"sft": {"path": path}},
+                                              "perf": {"perf/throughput": sec * 3, "perf/mfu_actor": sec / 100}}}
     for d, acc, sec, path in (("a", 31.5, 10.0, "/home/a/ckpt"), ("b", 31.5, 99.0, "/work/b/ckpt"), ("c", 30.0, 10.0, "/x")):
         (tmp_path / d).mkdir()
         (tmp_path / d / "eval_embedded.json").write_text(json.dumps(run(acc, sec, path)))

@@ -8,8 +8,8 @@ import pytest
 from coldstart_nb.pipeline import launch_command, planned_steps, step, use_launcher
 from coldstart_nb.recipes import load_recipe
 
-STAND_INS = {"model", "models", "teacher", "data", "source", "train_data", "output_dir", "tokenizer"}   # what the paper downloads
-SIZES = {"limit", "max_new_tokens", "batch_size", "max_steps", "epochs", "episodes", "logging_steps", "save_steps"}
+STAND_INS = {"model", "models", "teacher", "data", "source", "train_data", "val_data", "output_dir", "tokenizer"}   # what the paper downloads
+SIZES = {"limit", "max_new_tokens", "batch_size", "max_steps", "epochs", "episodes", "logging_steps", "save_steps", "val_items"}
 TINY_IMAGES = {"min_pixels", "max_pixels", "save_min_pixels", "save_max_pixels"}   # the synthetic figures are small
 TWO_PROCESSES = {"num_gpus", "per_device_batch", "grad_accum", "prompts_per_rollout", "prompts_per_update", "micro_batch"}
 
@@ -26,10 +26,11 @@ DECLARED = {
                                       "eval_fraction"},  # a few dozen rows: no held-out split
     ("grpo", "rehearsal", "paper-3b"): {"model", "train_data", "output_dir", "num_gpus", "prompts_per_rollout", "prompts_per_update",
                                        "micro_batch", "max_prompt_length", "max_completion_length", "min_pixels", "max_pixels",
-                                       "episodes", "max_steps", "save_steps", "lr"},
+                                       "episodes", "max_steps", "save_steps", "lr", "val_data", "val_items"},
     ("grpo", "rehearsal-rlonly", "paper-3b-rlonly"): {"model", "train_data", "output_dir", "num_gpus", "prompts_per_rollout",
                                                      "prompts_per_update", "micro_batch", "max_prompt_length", "max_completion_length",
-                                                     "min_pixels", "max_pixels", "episodes", "max_steps", "save_steps", "lr"},
+                                                     "min_pixels", "max_pixels", "episodes", "max_steps", "save_steps", "lr",
+                                                     "val_data", "val_items"},
     ("eval", "rehearsal", "paper-3b"): {"models", "data", "limit", "max_new_tokens", "batch_size",
                                        "compare"},   # no released RLCS checkpoint to stand in for: its comparisons go
     ("paper", "rehearsal", "paper-3b"): set(),

@@ -3,7 +3,8 @@
 Usage: python tools/same_results.py OTHER_RESULTS_DIR [--ours reports/results] [--run embedded] [--other-run NAME]
 
 Reads `<stage>_<run>*.json` in both folders (`--other-run`: the other folder's run name, e.g. before a rename) and compares their `results`, leaving out what is expected to
-differ between runs: wall times (keys ending in `seconds`, `_s`, `step_time`, `runtime`, `per_second`), absolute
+differ between runs: wall times (keys ending in `seconds`, `_s`, `step_time`, `runtime`, `per_second`; the trainers'
+throughput and MFU under `perf`), absolute
 paths and the run metadata. Prints one line per file (identical, or the first differing values) and exits 1 when
 any number differs, so `make reproduce` on another machine can be checked against the committed run.
 """
@@ -14,10 +15,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 TIMING = ("seconds", "_s", "step_time", "runtime", "per_second", "time_utc")
+MEASURED = ("perf", "timing/")   # throughput, MFU and the time split the trainers log (coldstart_nb.track)
 
 
 def _timing(key: str) -> bool:
-    return any(key.endswith(t) for t in TIMING)
+    return any(key.endswith(t) for t in TIMING) or key.startswith(MEASURED)
 
 
 def flatten(obj, prefix: str = "") -> dict:
