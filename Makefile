@@ -1,6 +1,6 @@
 # coldstart-nb: the two commands of the README, each doing its own set-up on a fresh machine.
 #   make reproduce   run the pipeline on the embedded default (tiny model, synthetic benchmark), CPU
-#   make test        library in step with notebooks, nbdev_test, pytest, then the engine lane (vLLM, DeepSpeed)
+#   make test        library in step with notebooks, nbdev_test, pytest, the engine lane (vLLM, DeepSpeed), the docs site in Chromium
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
@@ -19,9 +19,10 @@ $(OFFLINE_TARGETS): export HF_DATASETS_OFFLINE := 1
 
 help:
 	@echo "make reproduce  - run the embedded-default pipeline (CPU) and write reports/"
-	@echo "make test       - check notebook/library sync, run nbdev_test and pytest, then the engine lane"
+	@echo "make test       - check notebook/library sync, run nbdev_test and pytest, the engine lane, then the docs site in a browser"
 	@echo "make test-quick - the same without the engine lane (day-to-day work)"
 	@echo "make test-engines - the engine lane alone: vLLM (CPU build) and DeepSpeed ZeRO-2/3 in .venv-engines"
+	@echo "make docs       - build the docs site from the notebooks into _docs/ (nbdev processing, MkDocs); make test-docs opens it in Chromium"
 	@echo "make paper PRESET=paper-3b - the paper's pipeline on a GPU machine (hub reachable)"
 	@echo "make gpu-smoke  - SFT, GRPO, evaluation and reloads of a random-init 3B-shape model on one GPU (tiny model on CPU)"
 	@echo "make doctor     - versions, GPUs and known-bad combinations"
@@ -87,7 +88,7 @@ test-docs: docs
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }
 	timeout 1200 $(BIN)/python -m pytest -q tests_docs
 
-test: test-quick test-engines
+test: test-quick test-engines test-docs
 
 reproduce: install
 	$(BIN)/coldstart-reproduce
