@@ -91,6 +91,10 @@ RAN_WHERE = [   # (part of `make paper`, where it ran, what shows it)
     ("bf16 kernels, FlashAttention", "not executed", "GPU only; the fp32-master rule is tested on CPU under bf16 autocast"),
     ("multi-node launch", "2 'nodes' on one machine", "2 accelerate launches, ranks 0/1 on 127.0.0.1 (gloo); SLURM lines tested; no NCCL"),
     ("hub downloads (Qwen2.5-VL-3B/7B, the datasets)", "not executed", "no network: the adapters ran on HF-shaped copies and real rows"),
+    ("trackers", "TensorBoard executed; wandb, trackio, mlflow not",
+     "event files of a tiny GRPO run read back; the others are passed to transformers by name, never run here (no network)"),
+    ("throughput and MFU", "executed on CPU; GPU numbers not measured",
+     "the FLOPs count equals EasyR1's flops_counter.py; bench/throughput.md keeps our GPU rows empty until a GPU run"),
 ]
 
 def ran_where() -> str:
