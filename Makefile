@@ -93,6 +93,31 @@ test: test-quick test-engines test-docs
 reproduce: install
 	$(BIN)/coldstart-reproduce
 
+# The CoT-variant ablation (issue 24), not part of `make reproduce`: per variant (Distilled, Reflection, Caption, Self-Critic) SFT from
+# the same base on the same number of examples, then the same GRPO; every model evaluated greedy and sampled on the same items, paired
+# comparisons, reflection statistics, reports/tables/ablation_<preset>.* and reports/figures/ablation_<preset>.*. Finished stages are
+# skipped by fingerprint, so a re-run resumes. ABLATION=ablation (default): the embedded default on CPU, offline, one thread per
+# process (two per process thrash on a shared 2-core machine, and the thread count changes no result). ABLATION=ablation-3b or
+# ablation-7b: the paper-scale presets on a GPU machine (hub reachable), the training steps under `accelerate launch` as in make paper.
+ABLATION ?= ablation
+ABLATION_VARIANTS := distilled reflection caption self-critic
+ifeq ($(ABLATION),ablation)
+ablation: export HF_HUB_OFFLINE := 1
+ablation: export HF_DATASETS_OFFLINE := 1
+ablation: export OMP_NUM_THREADS := 1
+ablation: export MKL_NUM_THREADS := 1
+ablation: install
+	$(BIN)/coldstart-reproduce --preset embedded --stages data,base,cot
+	for v in $(ABLATION_VARIANTS); do $(BIN)/coldstart-reproduce --preset ablation-$$v --stages sft,grpo || exit 1; done
+	$(BIN)/coldstart-reproduce --preset ablation --stages eval,paper
+else
+ablation: install
+	$(BIN)/python -m pip install -q -e ".[gpu]"
+	$(BIN)/coldstart-reproduce --preset $(ABLATION) --stages cot --launch accelerate
+	for v in $(ABLATION_VARIANTS); do $(BIN)/coldstart-reproduce --preset $(ABLATION)-$$v --stages sft,grpo --launch accelerate || exit 1; done
+	$(BIN)/coldstart-reproduce --preset $(ABLATION) --stages eval,paper
+endif
+
 # The paper's pipeline on a GPU machine with the hub reachable: make paper PRESET=paper-3b (or paper-7b).
 # Stages without a preset file are skipped; the training stages (sft, grpo, rlonly) run under
 # `accelerate launch` with the preset's DeepSpeed config and one process per GPU (num_gpus in the preset).

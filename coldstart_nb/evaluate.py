@@ -94,6 +94,7 @@ class EvalRecipe(Config):
     on_mismatch: str = "error"                 # predictions made by another model or settings under the same name: 'error' or 'fresh'
     compare: str = "sft+rl vs sft-only,rl-only vs base,sft-only vs base"  # paired comparisons of model labels, comma-separated
     track_pattern: str = ""                    # regex of a reasoning strategy: its share of responses and accuracy with/without
+    reflection: bool = False                   # reflection rate and reflective-vs-plain accuracy of each model's answers (10_reflection)
     report_to: str = "tensorboard"             # scores as TensorBoard scalars under checkpoints/tracking/eval_<preset> ('none': off)
 
     limits: ClassVar[dict] = {"limit": NON_NEGATIVE, "max_new_tokens": Range(1), "batch_size": Range(1), "sampled_n": NON_NEGATIVE,

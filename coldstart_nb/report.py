@@ -16,11 +16,11 @@ from .core import atomic_write, project_path
 from .data import BENCHMARKS
 
 # %% auto #0
-__all__ = ['PAPER', 'AHA_METRICS', 'bench_columns', 'column_map', 'paper_table', 'load_results', 'eval_table', 'main_table',
-           'stage_table', 'cot_table', 'short_group', 'reflection_table', 'curves_table', 'paired_table',
-           'pass_at_k_table', 'pattern_table', 'to_markdown', 'to_latex', 'write_table', 'save_chart',
-           'benchmark_figure', 'aha_figure', 'curves_figure', 'aha_training_figure', 'reward_trend', 'reward_figure',
-           'erank_report_table', 'erank_figure']
+__all__ = ['PAPER', 'ABLATION_STAGES', 'AHA_METRICS', 'bench_columns', 'column_map', 'paper_table', 'load_results', 'eval_table',
+           'main_table', 'stage_table', 'cot_table', 'short_group', 'reflection_table', 'curves_table', 'paired_table',
+           'pass_at_k_table', 'pattern_table', 'ablation_label', 'ablation_table', 'ablation_paired', 'ablation_figure',
+           'to_markdown', 'to_latex', 'write_table', 'save_chart', 'benchmark_figure', 'aha_figure', 'curves_figure',
+           'aha_training_figure', 'reward_trend', 'reward_figure', 'erank_report_table', 'erank_figure']
 
 # %% ../nbs/90_report.ipynb #a7a8900b
 def bench_columns(average_only: bool = False # only the benchmarks counted in the macro average
@@ -150,6 +150,56 @@ def pattern_table(eval_payload: dict) -> pd.DataFrame:
              "acc without (%)": r[mode]["pattern"]["acc_without"]}
             for m, r in eval_payload["results"]["models"].items() for mode in ("greedy", "sampled") if "pattern" in r.get(mode, {})]
     return pd.DataFrame(rows, columns=["model", "mode", "pattern", "responses", "share (%)", "acc with (%)", "acc without (%)"])
+
+# %% ../nbs/90_report.ipynb #e29aca5a
+ABLATION_STAGES = {"sft": "SFT-only", "sft+rl": "SFT+RL"}
+
+def ablation_label(model: str) -> tuple[str, str] | None:
+    "('reflection', 'SFT+RL') for 'reflection-sft+rl'; None for a label that is not a variant's model ('base')."
+    variant, _, stage = model.rpartition("-")
+    return (variant, ABLATION_STAGES[stage]) if variant and stage in ABLATION_STAGES else None
+
+def ablation_table(eval_payload: dict) -> pd.DataFrame:
+    "Per variant and stage: accuracy per benchmark (greedy), macro averages, reflection rate and reflective vs plain accuracy."
+    rows, models = [], eval_payload["results"]["models"]
+    g, s = (eval_table(eval_payload, m).set_index("model") for m in ("greedy", "sampled"))
+    for model, r in models.items():
+        vs = ablation_label(model)
+        if vs is None: continue
+        row = {"variant": vs[0], "stage": vs[1], **{c: g.loc[model].get(c) for c in bench_columns() if c in g.columns},
+               "Avg (greedy)": g.loc[model, "Avg"], "Avg (sampled)": s.loc[model, "Avg"] if model in s.index else None}
+        for mode in ("greedy", "sampled"):
+            ref = r.get(mode, {}).get("reflection")
+            if ref: row |= {f"reflection rate (%) {mode}": ref["reflection_rate"], f"acc reflective (%) {mode}": ref["acc_reflective"],
+                            f"acc plain (%) {mode}": ref["acc_plain"]}
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+def ablation_paired(eval_payload: dict) -> pd.DataFrame:
+    "The overall paired comparisons of an ablation, with whether the 95% interval excludes zero."
+    t = paired_table(eval_payload)
+    t = t[t.benchmark == "overall"].drop(columns="benchmark")
+    lo_hi = t["95% CI"].str.strip("[]").str.split(", ", expand=True).astype(float) if len(t) else pd.DataFrame(columns=[0, 1])
+    return t.assign(**{"excludes 0": np.where((lo_hi[0] > 0) | (lo_hi[1] < 0), "yes", "no")}).reset_index(drop=True)
+
+def ablation_figure(table: pd.DataFrame, paired: pd.DataFrame, title: str = "Cold-start CoT variants") -> alt.VConcatChart:
+    "Top: macro-average accuracy per variant and stage (greedy, sampled); bottom: each paired difference with its 95% interval."
+    acc = table.melt(id_vars=["variant", "stage"], value_vars=["Avg (greedy)", "Avg (sampled)"], var_name="mode",
+                     value_name="accuracy").dropna()
+    top = alt.Chart(acc).mark_bar().encode(x=alt.X("stage:N", title=None, sort=list(ABLATION_STAGES.values())),
+        y=alt.Y("accuracy:Q", title="accuracy (%)"), color=alt.Color("stage:N", sort=list(ABLATION_STAGES.values())),
+        column=alt.Column("variant:N", title=None), row=alt.Row("mode:N", title=None),
+        tooltip=["variant", "stage", "mode", "accuracy"]).properties(width=80, height=120)
+    lo_hi = paired["95% CI"].str.strip("[]").str.split(", ", expand=True).astype(float)
+    d = paired.assign(lo=lo_hi[0], hi=lo_hi[1], diff=paired["A - B"])
+    base = alt.Chart(d).encode(y=alt.Y("comparison:N", title=None, sort=list(dict.fromkeys(d.comparison))))
+    pts = base.mark_point(filled=True, size=50).encode(x=alt.X("diff:Q", title="A - B (points), 95% paired-bootstrap interval"),
+                                                        color=alt.Color("excludes 0:N", scale=alt.Scale(domain=["yes", "no"])))
+    bars = base.mark_rule().encode(x="lo:Q", x2="hi:Q")
+    zero = alt.Chart(pd.DataFrame({"x": [0]})).mark_rule(strokeDash=[4, 3], color="gray").encode(x="x:Q")
+    bottom = alt.hconcat(*[alt.layer(bars.transform_filter(alt.datum.mode == m), pts.transform_filter(alt.datum.mode == m), zero)
+                           .properties(width=260, height=16 * max(1, d.comparison.nunique()), title=m) for m in sorted(set(d["mode"]))])
+    return alt.vconcat(top, bottom, title=title).resolve_scale(color="independent")
 
 # %% ../nbs/90_report.ipynb #ec65e0ca
 def _fmt(v) -> str:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import torch
 
-from .core import project_path, resolve, set_seed, world_size
+from .core import project_path, resolve, set_seed, stable_hash, world_size
 from .recipes import Config, FRACTION, NON_NEGATIVE, POSITIVE, STEPS, Range, register_recipe
 from .embedded import parse_data_spec
 from .track import StepProgress, attach_perf, report_list
@@ -19,7 +19,7 @@ from .train import (PreflightError, add_lora, apply_freezing, check_engine, chec
                                 preflight, require_rows, start_distributed, train_dtype, train_to_final)
 
 # %% auto #0
-__all__ = ['SFTRecipe', 'load_sft_data', 'sft_token_counts', 'model_max_length', 'sft_config', 'train_sft']
+__all__ = ['SFTRecipe', 'load_sft_data', 'subset_examples', 'sft_token_counts', 'model_max_length', 'sft_config', 'train_sft']
 
 # %% ../nbs/31_sft.ipynb #847ad017
 @register_recipe("sft")
@@ -29,6 +29,7 @@ class SFTRecipe(Config):
     model: str = "models/tiny-init"        # model dir or hub id to start from
     data: str = "data/cot/tiny/hf/distilled"  # a dataset dir written by the CoT run, or 'corpus:<synthetic data dir>'
     output_dir: str = "checkpoints/sft-tiny"  # checkpoints and the final model (under the project root)
+    max_examples: int = 0                  # train on this many examples of `data` (a seeded subset, `subset_examples`; 0: all)
     eval_fraction: float = 0.01            # share held out for the eval loss
     epochs: float = 3.0                    # passes over the data
     max_steps: int = -1                    # stop after this many optimizer steps (-1: use epochs)
@@ -65,7 +66,8 @@ class SFTRecipe(Config):
     gpu_memory_gb: float = 80.0            # device memory the preflight checks the estimate against
     seed: int = 42                         # data order and initialisation seed
 
-    limits: ClassVar[dict] = {"eval_fraction": Range(0, 1, high_open=True), "epochs": POSITIVE, "max_steps": STEPS, "lr": POSITIVE,
+    limits: ClassVar[dict] = {"max_examples": NON_NEGATIVE,
+                              "eval_fraction": Range(0, 1, high_open=True), "epochs": POSITIVE, "max_steps": STEPS, "lr": POSITIVE,
                               "warmup_ratio": FRACTION, "weight_decay": NON_NEGATIVE, "adam_beta2": Range(0, 1, True, True),
                               "max_grad_norm": POSITIVE, "per_device_batch": Range(1), "grad_accum": Range(1), "num_gpus": Range(1),
                               "min_pixels": Range(1), "max_pixels": Range(1), "save_min_pixels": NON_NEGATIVE,
@@ -100,6 +102,18 @@ def load_sft_data(spec: str):
         raise FileNotFoundError(f"SFT data {spec!r} not found at {p}: run the CoT stage (29_cot_run) first, "
                                 "or point `data` at a dataset dir")
     return datasets.load_from_disk(str(p))
+
+def subset_examples(ds, # the SFT dataset (rows with an `id`, as the CoT stage writes them)
+                    n: int, # examples to keep (0: all)
+                    seed: int = 0 # which subset
+                   ):
+    "The `n` rows whose `id` ranks lowest under a seeded hash, in their order: the same problems win in every variant that has them."
+    if not n: return ds
+    if n > len(ds):
+        raise PreflightError(f"max_examples={n} but the data has only {len(ds)} examples: lower it (equal counts need the smallest set's)")
+    ids = ds["id"] if "id" in ds.column_names else [str(i) for i in range(len(ds))]
+    rank = sorted(range(len(ds)), key=lambda i: (stable_hash(seed, "subset", ids[i]), i))
+    return ds.select(sorted(rank[:n]))
 
 def sft_token_counts(ds, processor, n: int = 64) -> list[tuple[str, int]]:
     "(id, tokens) of the first `n` examples as the processor encodes them (prompt + completion + image tokens)."
@@ -147,6 +161,7 @@ def train_sft(recipe: SFTRecipe, model=None, processor=None, dataset=None, callb
     src = resolve(recipe.model)
     out = Path(resolve(recipe.output_dir))
     ds = dataset if dataset is not None else load_sft_data(recipe.data)
+    ds = subset_examples(ds, recipe.max_examples, recipe.seed)   # before the fingerprint: its data digest names the subset
     require_rows(ds, "the SFT data" if dataset is not None else repr(recipe.data))
     fp, done = finished_stage("sft", recipe, out, model_fingerprint(model if model is not None else src), ds, recipe.data)
     if done is not None: return done, {}

@@ -312,7 +312,7 @@ def run_eval(r: EvalRecipe, name: str = "tiny" # the run's name: predictions go 
     from coldstart_nb.evaluate import eval_items, evaluate, macro_average, slug
     from coldstart_nb.generate import HFBackend, VLLMBackend
     from coldstart_nb.models import load_model, load_processor
-    from coldstart_nb.reflection import pattern_log
+    from coldstart_nb.reflection import analyze, pattern_log
     from coldstart_nb.stats import compare_runs, pass_at_k_runs
     from coldstart_nb.embedded import spec_parts
     t0 = time.time()
@@ -337,6 +337,8 @@ def run_eval(r: EvalRecipe, name: str = "tiny" # the run's name: predictions go 
                 pl = pattern_log([x["response"] for x in ev["records"]], [float(x["correct"]) for x in ev["records"]], r.track_pattern)
                 results[label][mode]["pattern"] = {"regex": r.track_pattern, "responses": len(ev["records"]),
                                                    **{k.split("/")[1]: round(100 * v, 2) if v == v else None for k, v in pl.items()}}
+            if r.reflection:   # the aha moment in this model's answers: how often it reflects, and whether reflecting goes with accuracy
+                results[label][mode]["reflection"] = analyze(ev["records"], group_by=("model",))["overall"]
     summary = {f"{m}/{mode}": results[m][mode]["avg"] for m in results for mode in ("greedy", "sampled") if mode in results[m]}
     if eval_report_list(r.report_to):   # the scores as TensorBoard scalars (32_track)
         log_scores(project_path("checkpoints", "tracking", f"eval_{name}", mkdir=True),
@@ -392,7 +394,8 @@ class PaperRecipe(Config):
 def run_paper(r: PaperRecipe, name: str = "embedded" # the run whose results are reported (files *_<name>*.json)
              ) -> dict:
     "Write the tables and figures of run `name`; returns the files written (relative to the project)."
-    from coldstart_nb.report import (aha_figure, aha_training_figure, benchmark_figure, cot_table, curves_figure, curves_table,
+    from coldstart_nb.report import (ablation_figure, ablation_paired, ablation_table,
+                                     aha_figure, aha_training_figure, benchmark_figure, cot_table, curves_figure, curves_table,
                                      erank_figure, erank_report_table, eval_table, load_results, main_table, paired_table, pass_at_k_table,
                                      pattern_table, reflection_table, reward_figure, reward_trend, save_chart, stage_table, write_table)
     R = load_results(project_path(r.results_dir))
@@ -413,6 +416,14 @@ def run_paper(r: PaperRecipe, name: str = "embedded" # the run whose results are
         if ev["results"].get("comparisons"):
             w += write_table(paired_table(ev), f"paired_{name}", tdir, "Paired differences A - B in points on the same items: "
                              "paired-bootstrap 95% interval and McNemar's exact p.")
+        at = ablation_table(ev)   # the CoT-variant ablation's models (`<variant>-sft`, `<variant>-sft+rl`)
+        if len(at):
+            ap = ablation_paired(ev)
+            w += write_table(at, f"ablation_{name}", tdir, "Cold-start CoT variants, SFT-only and SFT+RL: accuracy (%) per benchmark "
+                             "(greedy), macro averages, reflection rate and accuracy of reflective vs plain answers.")
+            w += write_table(ap, f"ablation_paired_{name}", tdir, "CoT variants: paired differences A - B in points on the same items, "
+                             "paired-bootstrap 95% interval, McNemar's exact p, and whether the interval excludes zero.")
+            w += save_chart(ablation_figure(at, ap, f"Cold-start CoT variants ({name})"), f"ablation_{name}", fdir)
         if ev["results"].get("pass_at_k"):
             w += write_table(pass_at_k_table(ev), f"pass_at_k_{name}", tdir, "pass@k (%) of the sampled runs (unbiased estimator).")
         stab = pattern_table(ev)

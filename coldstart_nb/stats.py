@@ -11,7 +11,7 @@ import numpy as np
 
 # %% auto #0
 __all__ = ['PAIRS', 'paired_bootstrap', 'mcnemar', 'pass_at_k', 'pass_at_k_curve', 'item_scores', 'compare', 'compare_runs',
-           'pass_at_k_runs']
+           'pass_at_k_runs', 'variance_parts', 'item_sd', 'items_needed', 'half_width']
 
 # %% ../nbs/06b_stats.ipynb #07f14862
 def paired_bootstrap(a: Sequence[float], # per-item scores of model A (0/1, or fraction correct over samples)
@@ -104,3 +104,36 @@ def pass_at_k_runs(runs: dict[str, dict[str, Sequence[dict]]]) -> dict:
                 curves[bench] = pass_at_k_curve([v for k, v in items.items() if k[0] == bench])
             out.setdefault(model, {})[mode] = curves
     return out
+
+# %% ../nbs/06b_stats.ipynb #978e7ed3
+def variance_parts(a: Sequence[Sequence[float]], # per item, model A's 0/1 outcomes of its k samples
+                   b: Sequence[Sequence[float]] # the same items' outcomes of model B (the same k)
+                  ) -> dict:
+    "Variance of one item's paired difference split into `between` (the items') and `within` (per sample), with the pilot's k."
+    x, y = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)   # (n, k) each
+    if x.shape != y.shape or x.ndim != 2: raise ValueError(f"need (items, samples) outcomes of the same shape: {x.shape} vs {y.shape}")
+    n, k = x.shape
+    d = x.mean(1) - y.mean(1)                                                   # (n,) per-item differences
+    within = (x.var(1, ddof=1) + y.var(1, ddof=1)).mean() if k > 1 else 0.0     # per-sample variance of both models
+    total = float(d.var(ddof=1)) if n > 1 else 0.0
+    return {"n": n, "k": k, "diff": float(d.mean()), "total": total, "within": float(within),
+            "between": max(0.0, total - float(within) / k), "discordant": float((x[:, 0] != y[:, 0]).mean())}
+
+def item_sd(parts: dict, # `variance_parts` of a pilot
+            k: int # samples per item of the planned run (1: greedy, where `within` is 0 if the pilot was greedy)
+           ) -> float:
+    "Standard deviation of one item's paired difference with `k` samples per item."
+    return math.sqrt(parts["between"] + parts["within"] / k)
+
+def items_needed(sd: float, # standard deviation of one item's paired difference
+                 delta: float, # the difference to detect (same unit as sd)
+                 alpha: float = 0.05, power: float = 0.8) -> int:
+    "Items for a two-sided paired test at level `alpha` to detect `delta` with probability `power` (normal approximation)."
+    from statistics import NormalDist
+    z = NormalDist().inv_cdf(1 - alpha / 2) + NormalDist().inv_cdf(power)
+    return max(1, math.ceil((z * sd / delta) ** 2))
+
+def half_width(sd: float, n: int, alpha: float = 0.05) -> float:
+    "Half-width of the normal-approximation interval of a paired mean difference over `n` items."
+    from statistics import NormalDist
+    return NormalDist().inv_cdf(1 - alpha / 2) * sd / math.sqrt(n)

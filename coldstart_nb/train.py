@@ -313,7 +313,8 @@ NOT_IN_FINGERPRINT = ("output_dir", "resume", "gpu_memory_gb", "logging_steps", 
                       "completions_every", "val_data", "val_items", "val_every", "val_temperature",
                       "val_n")   # settings that cannot change the weights (validation runs under its own random stream)
 
-IDENTIFIED = ("model", "data", "train_data")   # recipe paths whose content the fingerprint names instead (its `model` and `data`)
+IDENTIFIED = ("model", "data", "train_data",   # recipe paths whose content the fingerprint names instead (its `model` and `data`)
+              "max_examples")   # and SFT's subset of its data: the data digest is the subset's (equal subsets, one fingerprint)
 
 def _feed(h, x) -> None:
     "Hash a row's value by content: an image stored as a file path counts by the file's bytes, not by where it lies."
