@@ -26,6 +26,7 @@ help:
 	@echo "make paper PRESET=paper-3b - the paper's pipeline on a GPU machine (hub reachable)"
 	@echo "make gpu-smoke  - SFT, GRPO, evaluation and reloads of a random-init 3B-shape model on one GPU (tiny model on CPU)"
 	@echo "make doctor     - versions, GPUs and known-bad combinations"
+	@echo "make ablation   - the CoT-variant ablation on the embedded default (CPU, about 80 min); ABLATION=ablation-3b on GPUs"
 
 # Torch first (bounded CPU build), then the package with its dev tools.
 $(BIN)/.installed: setup.py settings.ini

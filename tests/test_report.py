@@ -60,7 +60,9 @@ def test_stage_and_reflection_tables_match(variant):
 
 @pytest.mark.parametrize("variant", variants())
 def test_figures_exist(variant):
-    for name in (f"benchmarks_{variant}", f"aha_{variant}", f"grpo_curves_{variant}"):
+    names = [f"benchmarks_{variant}", f"grpo_curves_{variant}"]
+    if (RES / f"reflection_{variant}.json").exists(): names.append(f"aha_{variant}")   # a run with a reflection stage (not the ablation)
+    for name in names:
         for ext in ("png", "svg", "html"):
             p = FIG / f"{name}.{ext}"
             assert p.exists() and p.stat().st_size > 2000, p
