@@ -162,7 +162,9 @@ def ablation_label(model: str) -> tuple[str, str] | None:
 def ablation_table(eval_payload: dict) -> pd.DataFrame:
     "Per variant and stage: accuracy per benchmark (greedy), macro averages, reflection rate and reflective vs plain accuracy."
     rows, models = [], eval_payload["results"]["models"]
-    g, s = (eval_table(eval_payload, m).set_index("model") for m in ("greedy", "sampled"))
+    if not any(ablation_label(m) for m in models): return pd.DataFrame()   # not an ablation's evaluation (nothing to tabulate)
+    g, s = (eval_table(eval_payload, m) for m in ("greedy", "sampled"))
+    g, s = (t.set_index("model") if "model" in t.columns else t for t in (g, s))   # a greedy-only evaluation has no sampled table
     for model, r in models.items():
         vs = ablation_label(model)
         if vs is None: continue

@@ -116,3 +116,11 @@ def test_fifth_benchmark_reaches_main_table_and_average():
 
     with pytest.warns(UserWarning, match="synth-logic"):   # removed again: the registry is as it was
         assert "MathLogic" not in main_table(ev, with_paper=False).columns
+
+
+def test_the_ablation_table_of_a_run_that_is_no_ablation_is_empty():
+    "The paper stage builds the ablation table of every evaluation: a greedy-only run of other models (the rehearsal's) gets none."
+    from coldstart_nb.report import ablation_table
+    payload = json.loads((RES / "eval_rehearsal.json").read_text())
+    assert not any("sampled" in m for m in payload["results"]["models"].values())   # greedy only, as the crash needed
+    assert ablation_table(payload).empty
